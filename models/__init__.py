@@ -1,0 +1,8 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from . import account_payment_method_line
+from . import res_company
+from . import account_chart_template
+from . import res_partner
+from . import account_move
+from . import account_move_send
+from . import res_config_settings

@@ -1,0 +1,77 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+from ..const import DEFAULT_OFFLINE_LINES
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    collection_auto_send_offline = fields.Boolean(
+        string="Send Offline Customers' Invoices Automatically",
+        help="E-mail each invoice with its PDF as soon as it is posted, when the "
+        "customer pays offline (cheque, transfer, cash, money order).",
+    )
+    collection_cheque_payee = fields.Char(
+        string="Cheques Payable To",
+        help="Printed on invoices of customers paying by cheque. Defaults to the "
+        "company name.",
+    )
+    collection_cheque_address = fields.Text(
+        string="Cheque Mailing Address",
+        help="Where customers send their cheques. Defaults to the company address.",
+    )
+    collection_cash_instructions = fields.Text(
+        string="Where to Pay Cash",
+        translate=True,
+        help="Printed on invoices of customers paying cash, e.g. the address and "
+        "opening hours of the office.",
+    )
+    collection_money_order_payee = fields.Char(
+        string="Money Orders Payable To",
+        help="Printed on invoices of customers paying by money order. Defaults to "
+        "the company name.",
+    )
+
+    def _collection_ensure_offline_method_lines(self):
+        """Create the default offline payment method lines (cheque, transfer and
+        money order on the first bank journal, cash on the first cash journal) that
+        a company does not have yet. Safe to call again."""
+        manual_in = self.env.ref("account.account_payment_method_manual_in")
+        Journal = self.env["account.journal"].sudo()
+        MethodLine = self.env["account.payment.method.line"].sudo()
+        for company in self:
+            lang = company.partner_id.lang or self.env.lang
+            labels = dict(
+                MethodLine.with_context(lang=lang)._selection_offline_payment_type()
+            )
+            journals = {}
+            for journal_type in {
+                journal_type for _type, journal_type in DEFAULT_OFFLINE_LINES
+            }:
+                journals[journal_type] = Journal.search(
+                    [("company_id", "=", company.id), ("type", "=", journal_type)],
+                    order="sequence, id",
+                    limit=1,
+                )
+            existing = MethodLine.search(
+                [
+                    ("journal_id", "in", [j.id for j in journals.values() if j]),
+                    ("offline_payment_type", "!=", False),
+                ]
+            )
+            done = {
+                (line.journal_id.id, line.offline_payment_type) for line in existing
+            }
+            vals_list = [
+                {
+                    "name": labels[payment_type],
+                    "payment_method_id": manual_in.id,
+                    "journal_id": journals[journal_type].id,
+                    "offline_payment_type": payment_type,
+                }
+                for payment_type, journal_type in DEFAULT_OFFLINE_LINES
+                if journals[journal_type]
+                and (journals[journal_type].id, payment_type) not in done
+            ]
+            MethodLine.create(vals_list)
