@@ -243,7 +243,7 @@ class ResPartner(models.Model):
                     "Automatic collection stopped: %(count)s debit(s) not sent yet "
                     "were cancelled (%(invoices)s).",
                     count=len(partner_moves),
-                    invoices=", ".join(partner_moves.mapped("name")),
+                    invoices=", ".join(sorted(partner_moves.mapped("name"))),
                 )
             else:
                 body = self.env._(

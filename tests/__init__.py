@@ -1,0 +1,7 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from . import test_offline_methods
+from . import test_partner_collection
+from . import test_invoice_sending
+from . import test_automatic_collection
+from . import test_access
+from . import test_tour

@@ -1,0 +1,133 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from contextlib import contextmanager
+
+from odoo.fields import Command
+
+from odoo.addons.account_payment.tests.common import AccountPaymentCommon
+
+
+class CollectionCommon(AccountPaymentCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        MethodLine = cls.env["account.payment.method.line"]
+        lines = MethodLine.search(
+            [("offline_payment_type", "!=", False), ("company_id", "=", cls.company.id)]
+        )
+        cls.cheque_line = lines.filtered(
+            lambda line: line.offline_payment_type == "cheque"
+        )
+        cls.transfer_line = lines.filtered(
+            lambda line: line.offline_payment_type == "transfer"
+        )
+        cls.cash_line = lines.filtered(lambda line: line.offline_payment_type == "cash")
+        cls.money_order_line = lines.filtered(
+            lambda line: line.offline_payment_type == "money_order"
+        )
+        cls.demo_provider = cls._prepare_provider(
+            "demo", company=cls.company, update_values={"state": "test"}
+        )
+        cls.card_method = cls.env.ref("payment.payment_method_card")
+        cls.customer = cls.env["res.partner"].create(
+            {
+                "name": "Boulangerie Martin",
+                "is_company": True,
+                "email": "compta@boulangerie.example.com",
+                "street": "12 rue des Lilas",
+                "zip": "69003",
+                "city": "Lyon",
+            }
+        )
+        cls.contact = cls.env["res.partner"].create(
+            {
+                "name": "Claire Martin",
+                "parent_id": cls.customer.id,
+                "email": "claire@boulangerie.example.com",
+            }
+        )
+        cls.other_customer = cls.env["res.partner"].create(
+            {
+                "name": "Atelier Dupont",
+                "is_company": True,
+                "email": "a@dupont.example.com",
+            }
+        )
+        cls.token = cls._create_collection_token(cls.customer)
+
+    def setUp(self):
+        super().setUp()
+        if getattr(self, "post_process_patcher", None):
+            # Let the payment framework really book the payments.
+            self.post_process_patcher.stop()
+
+    @classmethod
+    def _create_collection_token(cls, partner, state="done", **values):
+        return cls.env["payment.token"].create(
+            {
+                "provider_id": cls.demo_provider.id,
+                "payment_method_id": cls.card_method.id,
+                "partner_id": partner.id,
+                "payment_details": "4242",
+                "provider_ref": f"demo-{partner.id}-{state}",
+                "demo_simulated_state": state,
+                **values,
+            }
+        )
+
+    @classmethod
+    def _make_invoice(cls, partner, amount=100.0, post=True, due_date=None):
+        invoice = cls.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": "2026-11-01",
+                "invoice_date_due": due_date or "2026-12-01",
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Maintenance",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        if post:
+            invoice.action_post()
+        return invoice
+
+    @contextmanager
+    def assertRefused(self, exception, regex):
+        """Assert that the block is refused with a message matching ``regex``,
+        and that it stored nothing: the database is rolled back to before the
+        block and the cache forgotten."""
+        with self.assertRaisesRegex(exception, regex), self.env.cr.savepoint():
+            yield
+        self.env.invalidate_all()
+
+    def _reread(self, *records):
+        """Forget the cache so that assertions read what the database holds
+        (after a refused write, for instance)."""
+        self.env.invalidate_all()
+        return records
+
+    def _set_offline(self, partner, method_line=None):
+        partner.write(
+            {
+                "collection_mode": "offline",
+                "property_inbound_payment_method_line_id": (
+                    method_line or self.cheque_line
+                ).id,
+            }
+        )
+
+    def _set_automatic(self, partner, token=None):
+        partner.write(
+            {
+                "collection_mode": "automatic",
+                "collection_token_id": (token or self.token).id,
+            }
+        )
