@@ -5,3 +5,4 @@ from . import test_invoice_sending
 from . import test_automatic_collection
 from . import test_access
 from . import test_tour
+from . import test_translations
