@@ -138,7 +138,13 @@ class AccountMove(models.Model):
         company = self.company_id
         env = self.with_context(lang=self.partner_id.lang or self.env.lang).env
         reference = self.payment_reference or self.name
-        company_address = company.partner_id._display_address(without_company=False)
+        company_address = "\n".join(
+            line
+            for line in company.partner_id._display_address(
+                without_company=False
+            ).splitlines()
+            if line.strip()
+        )
         payment_type = method_line.offline_payment_type
         if payment_type == "cheque":
             title = env._("Pay by cheque")
