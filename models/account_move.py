@@ -28,6 +28,22 @@ class AccountMove(models.Model):
         readonly=True,
         index="btree_not_null",
     )
+    collection_block_reason = fields.Selection(
+        selection="_selection_collection_block_reason",
+        string="Blocking Reason",
+        copy=False,
+        tracking=True,
+        index="btree_not_null",
+        help="While set, the invoice cannot be paid online in full, is not in the "
+        "customer's overdue list and receives no reminder.",
+    )
+    collection_plan_id = fields.Many2one(
+        comodel_name="collection.plan",
+        string="Payment Plan",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+    )
     collection_offline_payment_type = fields.Selection(
         related="preferred_payment_method_line_id.offline_payment_type",
         string="Offline Payment Type",
@@ -41,6 +57,34 @@ class AccountMove(models.Model):
             ("stopped", self.env._("Stopped")),
             ("failed", self.env._("Failed")),
         ]
+
+    @api.model
+    def _selection_collection_block_reason(self):
+        return [
+            ("plan_proposed", self.env._("Payment plan proposed")),
+            ("plan_active", self.env._("Payment plan active")),
+            ("dispute", self.env._("Disputed")),
+        ]
+
+    def _has_to_be_paid(self):
+        """Override of `account_payment`: a blocked invoice is not paid online in
+        full (an active plan is paid installment by installment)."""
+        return super()._has_to_be_paid() and not self.collection_block_reason
+
+    def _invoice_paid_hook(self):
+        """Override of `account` to close the payment plans fully paid."""
+        res = super()._invoice_paid_hook()
+        self.collection_plan_id.sudo()._collection_check_done()
+        return res
+
+    def action_view_collection_plan(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "collection.plan",
+            "res_id": self.collection_plan_id.id,
+            "view_mode": "form",
+        }
 
     def _post(self, soft=True):
         """Override of `account` to schedule the automatic debit of invoices of

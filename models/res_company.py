@@ -33,6 +33,61 @@ class ResCompany(models.Model):
         "the company name.",
     )
 
+    collection_allow_plan_proposal = fields.Boolean(
+        string="Customers May Propose Payment Plans",
+        help='Customers see "Request a payment plan" on their unpaid invoices in '
+        "the portal.",
+    )
+    collection_plan_max_installments = fields.Integer(
+        string="Maximum Installments", default=12
+    )
+    collection_plan_max_days = fields.Integer(
+        string="Maximum Plan Duration (Days)",
+        default=365,
+        help="The last payment of a plan must fall within this many days.",
+    )
+    collection_plan_min_amount = fields.Monetary(
+        string="Minimum Installment Amount",
+        currency_field="currency_id",
+        default=20.0,
+    )
+    collection_plan_reason_required = fields.Boolean(string="Reason Required")
+    collection_plan_allow_deferred = fields.Boolean(
+        string="Allow One Deferred Payment", default=True
+    )
+    collection_plan_allow_weekly = fields.Boolean(
+        string="Allow Weekly Installments", default=True
+    )
+    collection_plan_allow_monthly = fields.Boolean(
+        string="Allow Monthly Installments", default=True
+    )
+    collection_plan_break_days = fields.Integer(
+        string="Days Before a Plan Breaks",
+        default=10,
+        help="An installment still unpaid this many days after its date breaks the "
+        "plan: invoices are unblocked and reminders resume.",
+    )
+
+    def _collection_plan_allowed_kinds(self):
+        self.ensure_one()
+        return [
+            kind
+            for kind, allowed in (
+                ("deferred", self.collection_plan_allow_deferred),
+                ("weekly", self.collection_plan_allow_weekly),
+                ("monthly", self.collection_plan_allow_monthly),
+            )
+            if allowed
+        ]
+
+    def _collection_plan_reviewer(self):
+        """The user who reviews plans when their invoices have no salesperson."""
+        self.ensure_one()
+        group = self.env.ref("account.group_account_manager")
+        return group.users.filtered(lambda user: self in user.company_ids)[
+            :1
+        ] or self.env.ref("base.user_admin")
+
     def _collection_ensure_offline_method_lines(self):
         """Create the default offline payment method lines (cheque, transfer and
         money order on the first bank journal, cash on the first cash journal) that

@@ -20,3 +20,32 @@ class ResConfigSettings(models.TransientModel):
     collection_money_order_payee = fields.Char(
         related="company_id.collection_money_order_payee", readonly=False
     )
+    collection_allow_plan_proposal = fields.Boolean(
+        related="company_id.collection_allow_plan_proposal", readonly=False
+    )
+    collection_plan_max_installments = fields.Integer(
+        related="company_id.collection_plan_max_installments", readonly=False
+    )
+    collection_plan_max_days = fields.Integer(
+        related="company_id.collection_plan_max_days", readonly=False
+    )
+    collection_plan_min_amount = fields.Monetary(
+        related="company_id.collection_plan_min_amount",
+        readonly=False,
+        currency_field="currency_id",
+    )
+    collection_plan_reason_required = fields.Boolean(
+        related="company_id.collection_plan_reason_required", readonly=False
+    )
+    collection_plan_allow_deferred = fields.Boolean(
+        related="company_id.collection_plan_allow_deferred", readonly=False
+    )
+    collection_plan_allow_weekly = fields.Boolean(
+        related="company_id.collection_plan_allow_weekly", readonly=False
+    )
+    collection_plan_allow_monthly = fields.Boolean(
+        related="company_id.collection_plan_allow_monthly", readonly=False
+    )
+    collection_plan_break_days = fields.Integer(
+        related="company_id.collection_plan_break_days", readonly=False
+    )
