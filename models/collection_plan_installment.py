@@ -16,9 +16,8 @@ class CollectionPlanInstallment(models.Model):
     amount = fields.Monetary(required=True)
     amount_paid = fields.Monetary(compute="_compute_amount_paid", store=True)
     amount_residual = fields.Monetary(compute="_compute_amount_paid", store=True)
-    state = fields.Selection(
-        selection="_selection_state", compute="_compute_state", store=True
-    )
+    # Not stored: "late" depends on today's date.
+    state = fields.Selection(selection="_selection_state", compute="_compute_state")
 
     @api.depends("amount", "plan_id.amount_paid", "plan_id.installment_ids.amount")
     def _compute_amount_paid(self):
@@ -37,6 +36,7 @@ class CollectionPlanInstallment(models.Model):
                 available -= paid
 
     @api.depends("amount_residual", "date", "plan_id.state")
+    @api.depends_context("tz")
     def _compute_state(self):
         today = fields.Date.context_today(self)
         for installment in self:

@@ -6,3 +6,4 @@ from . import test_automatic_collection
 from . import test_access
 from . import test_tour
 from . import test_translations
+from . import test_plan_workflow
