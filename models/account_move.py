@@ -2,6 +2,7 @@
 import logging
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.fields import Command
 
 _logger = logging.getLogger(__name__)
@@ -65,6 +66,25 @@ class AccountMove(models.Model):
             ("plan_active", self.env._("Payment plan active")),
             ("dispute", self.env._("Disputed")),
         ]
+
+    def write(self, vals):
+        """Override of `account`: the payment plan reasons are set and cleared by
+        the plan workflow only."""
+        if "collection_block_reason" in vals and not self.env.context.get(
+            "collection_plan_workflow"
+        ):
+            plan_reasons = ("plan_proposed", "plan_active")
+            if vals["collection_block_reason"] in plan_reasons or any(
+                reason in plan_reasons
+                for reason in self.mapped("collection_block_reason")
+            ):
+                raise UserError(
+                    self.env._(
+                        "Payment plan blocking reasons follow the payment plan: "
+                        "approve, refuse or close the plan instead."
+                    )
+                )
+        return super().write(vals)
 
     def _has_to_be_paid(self):
         """Override of `account_payment`: a blocked invoice is not paid online in

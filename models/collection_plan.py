@@ -26,6 +26,7 @@ class CollectionPlan(models.Model):
     name = fields.Char(required=True, copy=False, readonly=True, default="/")
     state = fields.Selection(
         selection="_selection_state",
+        group_expand="_group_expand_state",
         required=True,
         default="proposed",
         tracking=True,
@@ -85,6 +86,10 @@ class CollectionPlan(models.Model):
     next_installment_id = fields.Many2one(
         comodel_name="collection.plan.installment", compute="_compute_next_installment"
     )
+    next_installment_date = fields.Date(related="next_installment_id.date")
+    next_installment_amount = fields.Monetary(
+        related="next_installment_id.amount_residual"
+    )
 
     @api.depends("invoice_link_ids.move_id")
     def _compute_invoice_ids(self):
@@ -128,6 +133,9 @@ class CollectionPlan(models.Model):
             ("refused", self.env._("Refused")),
             ("broken", self.env._("Broken")),
         ]
+
+    def _group_expand_state(self, states, domain):
+        return [key for key, _label in self._selection_state()]
 
     @api.model
     def _selection_plan_kind(self):
@@ -349,7 +357,7 @@ class CollectionPlan(models.Model):
             raise ValidationError(
                 self.env._("These invoices are already in a payment plan.")
             ) from error
-        invoices.write(
+        invoices.with_context(collection_plan_workflow=True).write(
             {"collection_block_reason": "plan_proposed", "collection_plan_id": plan.id}
         )
         plan._message_log(
@@ -383,7 +391,14 @@ class CollectionPlan(models.Model):
         if not template:
             return
         for plan in self:
-            plan.with_context(mail_notify_author=True).message_post_with_source(
+            # A customer proposing a plan is the author of the message: they
+            # still get the acknowledgement.
+            author_is_customer = (
+                self.env.user.partner_id.commercial_partner_id == plan.partner_id
+            )
+            plan.with_context(
+                mail_notify_author=author_is_customer
+            ).message_post_with_source(
                 template,
                 subtype_xmlid="mail.mt_comment",
                 partner_ids=plan.partner_id.ids,
@@ -398,7 +413,9 @@ class CollectionPlan(models.Model):
             if plan.state != "proposed":
                 raise UserError(self.env._("Only proposed plans can be approved."))
         self.write({"state": "active"})
-        self.invoice_ids.write({"collection_block_reason": "plan_active"})
+        self.invoice_ids.with_context(collection_plan_workflow=True).write(
+            {"collection_block_reason": "plan_active"}
+        )
         self.activity_feedback(["mail.mail_activity_data_todo"])
         self._collection_send_mail(
             "account_payment_collection.mail_template_plan_approved"
@@ -433,7 +450,9 @@ class CollectionPlan(models.Model):
     def _collection_release_invoices(self):
         """Unblock the invoices of these plans: reminders and online payment resume."""
         invoices = self.invoice_ids.filtered(lambda inv: inv.collection_plan_id in self)
-        invoices.write({"collection_block_reason": False, "collection_plan_id": False})
+        invoices.with_context(collection_plan_workflow=True).write(
+            {"collection_block_reason": False, "collection_plan_id": False}
+        )
 
     def _collection_check_done(self):
         """Close the active plans whose invoices are all paid."""
@@ -445,7 +464,9 @@ class CollectionPlan(models.Model):
         )
         if done:
             done.write({"state": "done"})
-            done.invoice_ids.filtered(lambda inv: inv.collection_plan_id in done).write(
+            done.invoice_ids.filtered(
+                lambda inv: inv.collection_plan_id in done
+            ).with_context(collection_plan_workflow=True).write(
                 {"collection_block_reason": False}
             )
         return done

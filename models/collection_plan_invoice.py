@@ -23,6 +23,7 @@ class CollectionPlanInvoice(models.Model):
     currency_id = fields.Many2one(related="plan_id.currency_id")
     amount = fields.Monetary(help="What the invoice owed when the plan was proposed.")
     amount_residual = fields.Monetary(related="move_id.amount_residual")
+    payment_state = fields.Selection(related="move_id.payment_state")
     is_open = fields.Boolean(compute="_compute_is_open", store=True)
 
     @api.depends("plan_id.state")

@@ -7,3 +7,4 @@ from . import test_access
 from . import test_tour
 from . import test_translations
 from . import test_plan_workflow
+from . import test_plan_backoffice

@@ -225,3 +225,16 @@ class TestPlanWorkflow(CollectionCommon):
         )[:1]
         self.assertIn("has ended", broken_mail.body)
         self.assertTrue(plan.activity_ids)
+
+    def test_plan_reasons_follow_the_plan(self):
+        plan = self._propose(self.invoice_1)
+        with self.assertRefused(UserError, "follow the payment plan"):
+            self.invoice_1.collection_block_reason = False
+        with self.assertRefused(UserError, "follow the payment plan"):
+            self.small_invoice.collection_block_reason = "plan_active"
+        self.assertEqual(self.invoice_1.collection_block_reason, "plan_proposed")
+        # An accountant may still put an invoice on hold for a dispute.
+        self.small_invoice.collection_block_reason = "dispute"
+        self.assertFalse(self.small_invoice._has_to_be_paid())
+        self.assertEqual(plan.next_installment_date, plan.installment_ids[0].date)
+        self.assertEqual(plan.invoice_link_ids.payment_state, "not_paid")
