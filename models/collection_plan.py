@@ -120,9 +120,10 @@ class CollectionPlan(models.Model):
             )[:1]
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        res = super()._compute_access_url()
         for plan in self:
             plan.access_url = f"/my/payment_plans/{plan.id}"
+        return res
 
     @api.model
     def _selection_state(self):
@@ -218,7 +219,7 @@ class CollectionPlan(models.Model):
             )
 
     @api.model
-    def _prepare_schedule(self, invoices, values, today=None):
+    def _prepare_schedule(self, invoices, values, today=None, check_reason=True):
         """Validate the customer's choices against the company's limits and
         return the schedule ``[(date, amount)]``; raise a ValidationError naming
         what to change otherwise.
@@ -272,7 +273,7 @@ class CollectionPlan(models.Model):
                 )
             )
         reason = (values.get("reason") or "").strip()
-        if company.collection_plan_reason_required and not reason:
+        if check_reason and company.collection_plan_reason_required and not reason:
             raise ValidationError(
                 self.env._("Please tell us why you need a payment plan.")
             )
@@ -370,6 +371,25 @@ class CollectionPlan(models.Model):
         )
         plan._collection_schedule_review_activity()
         return plan
+
+    def _get_invoices_to_pay(self):
+        """The plan's invoices still open, oldest first: payments of installments
+        are reconciled with them in that order."""
+        self.ensure_one()
+        return self.invoice_ids.filtered(
+            lambda inv: inv.state == "posted"
+            and inv.payment_state in ("not_paid", "partial")
+        ).sorted(lambda inv: (inv.invoice_date_due or inv.date, inv.id))
+
+    def _get_amount_to_pay(self):
+        """What the customer pays now: the next installment's residual, never
+        more than the plan's invoices still owe; 0 unless the plan is active."""
+        self.ensure_one()
+        installment = self.next_installment_id
+        if self.state != "active" or not installment:
+            return 0.0
+        owed = sum(self._get_invoices_to_pay().mapped("amount_residual"))
+        return self.currency_id.round(min(installment.amount_residual, owed))
 
     def _collection_schedule_review_activity(self):
         for plan in self:

@@ -8,3 +8,4 @@ from . import test_tour
 from . import test_translations
 from . import test_plan_workflow
 from . import test_plan_backoffice
+from . import test_plan_portal
