@@ -38,5 +38,6 @@
             "account_payment_collection/static/tests/tours/*.js",
         ],
     },
+    "pre_init_hook": "pre_init_hook",
     "post_init_hook": "post_init_hook",
 }

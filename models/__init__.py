@@ -12,3 +12,4 @@ from . import collection_plan_invoice
 from . import collection_reminder_level
 from . import collection_reminder_log
 from . import account_move_reminder
+from . import res_partner_reminder

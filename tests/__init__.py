@@ -8,4 +8,5 @@ from . import test_tour
 from . import test_translations
 from . import test_plan_workflow
 from . import test_plan_backoffice
+from . import test_reminders
 from . import test_plan_portal
