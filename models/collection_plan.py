@@ -86,10 +86,8 @@ class CollectionPlan(models.Model):
     next_installment_id = fields.Many2one(
         comodel_name="collection.plan.installment", compute="_compute_next_installment"
     )
-    next_installment_date = fields.Date(related="next_installment_id.date")
-    next_installment_amount = fields.Monetary(
-        related="next_installment_id.amount_residual"
-    )
+    next_installment_date = fields.Date(compute="_compute_next_installment")
+    next_installment_amount = fields.Monetary(compute="_compute_next_installment")
 
     @api.depends("invoice_link_ids.move_id")
     def _compute_invoice_ids(self):
@@ -112,12 +110,15 @@ class CollectionPlan(models.Model):
             plan.amount_paid = plan.amount_total - plan.amount_residual
             plan.last_date = max(plan.installment_ids.mapped("date"), default=False)
 
-    @api.depends("installment_ids.amount_residual", "state")
+    @api.depends("installment_ids.amount_residual", "installment_ids.date", "state")
     def _compute_next_installment(self):
         for plan in self:
-            plan.next_installment_id = plan.installment_ids.filtered(
+            installment = plan.installment_ids.filtered(
                 lambda inst: not inst.currency_id.is_zero(inst.amount_residual)
             )[:1]
+            plan.next_installment_id = installment
+            plan.next_installment_date = installment.date
+            plan.next_installment_amount = installment.amount_residual
 
     def _compute_access_url(self):
         res = super()._compute_access_url()

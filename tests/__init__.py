@@ -10,3 +10,4 @@ from . import test_plan_workflow
 from . import test_plan_backoffice
 from . import test_reminders
 from . import test_plan_portal
+from . import test_plan_concurrency

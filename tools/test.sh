@@ -17,7 +17,7 @@ odoo_bin -d "${DB}" -i payment_demo --stop-after-init --http-port="${PORT}" \
 
 say "Installing ${ADDON} and running its tests (full log: ${LOG})"
 set +e
-odoo_bin -d "${DB}" -i "${ADDON}" --test-enable --test-tags "/${ADDON}" \
+odoo_bin -d "${DB}" -i "${ADDON}" --test-enable --test-tags "/${ADDON},apc_concurrency" \
     --stop-after-init --http-port="${PORT}" --log-level=info 2>&1 \
     | tee -a "${LOG}" \
     | grep --line-buffered -E "(ERROR|CRITICAL|FAIL:|Ran [0-9]+ test|when loading database| odoo\.tests\.stats)"
