@@ -33,7 +33,6 @@ class AccountMove(models.Model):
         selection="_selection_collection_block_reason",
         string="Blocking Reason",
         copy=False,
-        tracking=True,
         index="btree_not_null",
         help="While set, the invoice cannot be paid online in full, is not in the "
         "customer's overdue list and receives no reminder.",
@@ -84,7 +83,36 @@ class AccountMove(models.Model):
                         "approve, refuse or close the plan instead."
                     )
                 )
+            res = super().write(vals)
+            reason = dict(self._selection_collection_block_reason()).get(
+                vals["collection_block_reason"]
+            )
+            body = (
+                self.env._("On hold: %(reason)s.", reason=reason)
+                if reason
+                else self.env._("No longer on hold.")
+            )
+            self._message_log_batch(bodies=dict.fromkeys(self.ids, body))
+            return res
         return super().write(vals)
+
+    def _collection_write_plan_state(self, vals, body):
+        """Write what the payment plan workflow sets on its invoices, in one
+        query whatever their number: the journal items are untouched, so core's
+        line synchronisation and "manually modified" flag are skipped; one
+        batched chatter message per invoice keeps the trace.
+
+        :param dict vals: ``collection_block_reason`` and/or ``collection_plan_id``
+        :param str body: the chatter message
+        """
+        if not self:
+            return
+        self.with_context(
+            collection_plan_workflow=True,
+            skip_invoice_sync=True,
+            skip_is_manually_modified=True,
+        ).write(vals)
+        self._message_log_batch(bodies=dict.fromkeys(self.ids, body))
 
     def _has_to_be_paid(self):
         """Override of `account_payment`: a blocked invoice is not paid online in

@@ -359,8 +359,9 @@ class CollectionPlan(models.Model):
             raise ValidationError(
                 self.env._("These invoices are already in a payment plan.")
             ) from error
-        invoices.with_context(collection_plan_workflow=True).write(
-            {"collection_block_reason": "plan_proposed", "collection_plan_id": plan.id}
+        invoices._collection_write_plan_state(
+            {"collection_block_reason": "plan_proposed", "collection_plan_id": plan.id},
+            self.env._("On hold: payment plan %(plan)s proposed.", plan=plan.name),
         )
         plan._message_log(
             body=self.env._(
@@ -434,9 +435,11 @@ class CollectionPlan(models.Model):
             if plan.state != "proposed":
                 raise UserError(self.env._("Only proposed plans can be approved."))
         self.write({"state": "active"})
-        self.invoice_ids.with_context(collection_plan_workflow=True).write(
-            {"collection_block_reason": "plan_active"}
-        )
+        for plan in self:
+            plan.invoice_ids._collection_write_plan_state(
+                {"collection_block_reason": "plan_active"},
+                self.env._("On hold: payment plan %(plan)s approved.", plan=plan.name),
+            )
         self.activity_feedback(["mail.mail_activity_data_todo"])
         self._collection_send_mail(
             "account_payment_collection.mail_template_plan_approved"
@@ -470,10 +473,18 @@ class CollectionPlan(models.Model):
 
     def _collection_release_invoices(self):
         """Unblock the invoices of these plans: reminders and online payment resume."""
-        invoices = self.invoice_ids.filtered(lambda inv: inv.collection_plan_id in self)
-        invoices.with_context(collection_plan_workflow=True).write(
-            {"collection_block_reason": False, "collection_plan_id": False}
-        )
+        for plan in self:
+            plan._collection_current_invoices()._collection_write_plan_state(
+                {"collection_block_reason": False, "collection_plan_id": False},
+                self.env._(
+                    "No longer on hold: payment plan %(plan)s ended.", plan=plan.name
+                ),
+            )
+
+    def _collection_current_invoices(self):
+        """The invoices of this plan that it still holds."""
+        self.ensure_one()
+        return self.invoice_ids.filtered(lambda inv: inv.collection_plan_id == self)
 
     def _collection_check_done(self):
         """Close the active plans whose invoices are all paid."""
@@ -485,11 +496,11 @@ class CollectionPlan(models.Model):
         )
         if done:
             done.write({"state": "done"})
-            done.invoice_ids.filtered(
-                lambda inv: inv.collection_plan_id in done
-            ).with_context(collection_plan_workflow=True).write(
-                {"collection_block_reason": False}
-            )
+            for plan in done:
+                plan._collection_current_invoices()._collection_write_plan_state(
+                    {"collection_block_reason": False},
+                    self.env._("Payment plan %(plan)s fully paid.", plan=plan.name),
+                )
         return done
 
     @api.model

@@ -238,3 +238,24 @@ class TestPlanWorkflow(CollectionCommon):
         self.assertFalse(self.small_invoice._has_to_be_paid())
         self.assertEqual(plan.next_installment_date, plan.installment_ids[0].date)
         self.assertEqual(plan.invoice_link_ids.payment_state, "not_paid")
+
+    def test_proposal_queries_do_not_grow_with_the_invoices(self):
+        def queries(invoices):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            self._propose(invoices, plan_kind="deferred", first_date=date(2027, 1, 15))
+            self.env.flush_all()
+            self.env.cr.precommit.run()
+            return self.env.cr.sql_log_count - before
+
+        self._make_invoice(self.customer, 10.0)  # warm the caches of the code paths
+        one = queries(self.invoice_1)
+        six = queries(
+            self.env["account.move"].concat(
+                *(self._make_invoice(self.customer, 50.0) for _index in range(6))
+            )
+        )
+        self.assertLessEqual(
+            six - one, 6, f"1 invoice: {one} queries, 6 invoices: {six}"
+        )
