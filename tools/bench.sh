@@ -8,6 +8,13 @@
 # The benchmark runs in one transaction that is rolled back: nothing is kept.
 # Sizes: BENCH_INVOICES, BENCH_SEND_N, BENCH_SMALL, BENCH_PARTNERS,
 # BENCH_SEARCH_RUNS (see bench/bench_collection.py).
+#
+# Then bench/bench_plans.py (payment plans, reminders) appends its table to the
+# same file. Its reference database apc_bench_core has the add-on's dependencies
+# (and payment_demo) without the add-on: created once, recreated when they
+# change or with BENCH_FRESH=1. Its portal page measure starts one Odoo server
+# per database on 127.0.0.1:8869 and 8870 (BENCH_PORTAL_PORTS); BENCH_PLANS=0
+# skips it all. Sizes: see bench/bench_plans.py.
 source "$(dirname "$0")/common.sh"
 odoo_check
 
@@ -55,5 +62,45 @@ say "Benchmarking (a few minutes; the transaction is rolled back)"
     --log-level=warn --log-handler=odoo.addons.base.models.ir_actions_report:ERROR \
     2> >(tee -a "${LOG}" >&2) \
     || die "the benchmark failed (log: ${LOG})"
+
+if [ "${BENCH_PLANS:-1}" != 0 ]; then
+    CORE_DB="${BENCH_CORE_DB:-apc_bench_core}"
+    # The add-on's dependencies, from its manifest, and payment_demo as apc_bench.
+    CORE_MODULES="payment_demo,$("${ODOO_PYTHON}" - "${REPO_DIR}/__manifest__.py" <<'PY'
+import ast, sys
+print(",".join(ast.literal_eval(open(sys.argv[1]).read())["depends"]))
+PY
+)"
+    installed_modules() {
+        psql -d "$1" -tAc "SELECT name FROM ir_module_module WHERE state = 'installed'
+                           AND name != '${ADDON}' ORDER BY name" 2>/dev/null
+    }
+    core_db_exists() {
+        psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '${CORE_DB}'" | grep -q 1
+    }
+    if core_db_exists && { [ "${BENCH_FRESH:-0}" = 1 ] \
+            || [ "$(installed_modules "${DB}")" != "$(installed_modules "${CORE_DB}")" ]; }; then
+        say "Dropping ${CORE_DB} (fresh start, or its modules differ from ${DB}'s)"
+        dropdb --if-exists "${CORE_DB}"
+    fi
+    if ! core_db_exists; then
+        say "Creating ${CORE_DB}: ${CORE_MODULES}, without ${ADDON} nor demo data"
+        if ! odoo_bin -d "${CORE_DB}" -i "${CORE_MODULES}" --without-demo=all \
+                --stop-after-init --http-port="${PORT}" --log-level=warn >>"${LOG}" 2>&1; then
+            tail -40 "${LOG}"
+            dropdb --if-exists "${CORE_DB}"
+            die "creating ${CORE_DB} failed"
+        fi
+        [ "$(installed_modules "${DB}")" = "$(installed_modules "${CORE_DB}")" ] \
+            || say "Warning: ${CORE_DB} and ${DB} differ by more than ${ADDON}"
+    fi
+
+    say "Benchmarking payment plans and reminders (about 5 min; rolled back)"
+    BENCH_CORE_DB="${CORE_DB}" "${ODOO_PYTHON}" "${REPO_DIR}/bench/bench_plans.py" \
+        --addons-path="$(odoo_addons_path)" -d "${DB}" --http-port="${PORT}" \
+        --log-level=warn --log-handler=odoo.addons.base.models.ir_actions_report:ERROR \
+        2> >(tee -a "${LOG}" >&2) \
+        || die "the payment plans benchmark failed (log: ${LOG})"
+fi
 
 say "make bench took $((SECONDS / 60)) min $((SECONDS % 60)) s; table in ${BENCH_OUT:-bench/results/latest.md}"
