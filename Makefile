@@ -11,8 +11,8 @@ setup:  ## system packages, PostgreSQL, Python packages; checks Odoo 18.0
 run:  ## demo database with the add-on, served on http://127.0.0.1:8069
 	bash tools/run.sh
 
-test:  ## fresh database, all the add-on's tests (tours included)
-	bash tools/test.sh
+test:  ## fresh database, all the add-on's tests (tours included); TAGS=... for a subset
+	TAGS="$(TAGS)" bash tools/test.sh
 
 lint:  ## ruff (check and format) and pylint-odoo's mandatory checks
 	$(ODOO_PYTHON) -m ruff check --config .ruff.toml --no-fix .

@@ -16,7 +16,7 @@
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",
-        "data/mail_template_plan_data.xml",
+        "data/sms_template_data.xml",
         "data/collection_reminder_data.xml",
         "views/account_payment_method_line_views.xml",
         "views/account_journal_views.xml",

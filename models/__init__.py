@@ -6,10 +6,9 @@ from . import res_partner
 from . import account_move
 from . import account_move_send
 from . import res_config_settings
+from . import mail_thread
 from . import collection_plan
 from . import collection_plan_installment
 from . import collection_plan_invoice
 from . import collection_reminder_level
 from . import collection_reminder_log
-from . import account_move_reminder
-from . import res_partner_reminder

@@ -7,13 +7,15 @@ from psycopg2 import IntegrityError
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command
-from odoo.tools import float_compare, float_is_zero, mute_logger
+from odoo.tools import float_compare, float_is_zero, format_date, mute_logger
 
 from ..utils import plan_dates, split_amount
 
 _logger = logging.getLogger(__name__)
 
 OPEN_PLAN_STATES = ("proposed", "active")
+# However long a company lets its plans last, they end within ten years.
+MAX_PLAN_DAYS = 3650
 
 
 class CollectionPlan(models.Model):
@@ -164,9 +166,7 @@ class CollectionPlan(models.Model):
     def _get_eligible_invoices_domain(self, partner):
         """Invoices a customer may put in a payment plan."""
         return [
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial")),
+            *self.env["account.move"]._collection_get_open_domain(),
             ("commercial_partner_id", "=", partner.commercial_partner_id.id),
             ("collection_block_reason", "=", False),
         ]
@@ -263,17 +263,25 @@ class CollectionPlan(models.Model):
             raise ValidationError(
                 self.env._("The first payment cannot be in the past.")
             )
-        dates = plan_dates(kind, count, first_date, day)
-        max_days = company.collection_plan_max_days
-        if max_days and dates[-1] > today + relativedelta(days=max_days):
+        max_days = company.collection_plan_max_days or MAX_PLAN_DAYS
+        last_allowed = today + relativedelta(days=min(max_days, MAX_PLAN_DAYS))
+        # Checked before the dates are computed: a far date would overflow.
+        if first_date > last_allowed or (
+            plan_dates(kind, count, first_date, day)[-1] > last_allowed
+        ):
             raise ValidationError(
                 self.env._(
                     "The plan must end within %(days)s days, by %(date)s.",
-                    days=max_days,
-                    date=fields.Date.to_string(today + relativedelta(days=max_days)),
+                    days=(last_allowed - today).days,
+                    date=format_date(self.env, last_allowed),
                 )
             )
+        dates = plan_dates(kind, count, first_date, day)
         reason = (values.get("reason") or "").strip()
+        if "\x00" in reason:
+            raise ValidationError(
+                self.env._("The reason contains a character that is not allowed.")
+            )
         if check_reason and company.collection_plan_reason_required and not reason:
             raise ValidationError(
                 self.env._("Please tell us why you need a payment plan.")
@@ -284,7 +292,10 @@ class CollectionPlan(models.Model):
             )
         total = sum(invoices.mapped("amount_residual"))
         amounts = split_amount(total, count, currency.decimal_places)
-        minimum = company.collection_plan_min_amount
+        # The minimum is set in the company's currency.
+        minimum = company.currency_id._convert(
+            company.collection_plan_min_amount, currency, company, today
+        )
         if (
             count > 1
             and float_compare(
@@ -378,9 +389,8 @@ class CollectionPlan(models.Model):
         """The plan's invoices still open, oldest first: payments of installments
         are reconciled with them in that order."""
         self.ensure_one()
-        return self.invoice_ids.filtered(
-            lambda inv: inv.state == "posted"
-            and inv.payment_state in ("not_paid", "partial")
+        return self.invoice_ids.filtered_domain(
+            self.env["account.move"]._collection_get_open_domain()
         ).sorted(lambda inv: (inv.invoice_date_due or inv.date, inv.id))
 
     def _get_amount_to_pay(self):
@@ -420,7 +430,8 @@ class CollectionPlan(models.Model):
             )
             plan.with_context(
                 mail_notify_author=author_is_customer
-            ).message_post_with_source(
+            )._collection_post_with_author(
+                plan.company_id,
                 template,
                 subtype_xmlid="mail.mt_comment",
                 partner_ids=plan.partner_id.ids,

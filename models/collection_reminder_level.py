@@ -118,16 +118,3 @@ class CollectionReminderLevel(models.Model):
             for level in defaults:
                 created |= level.copy({"company_id": company.id, "active": True})
         return created
-
-
-class ResCompany(models.Model):
-    _inherit = "res.company"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        """Override of `base` to give new companies the default reminder levels."""
-        companies = super().create(vals_list)
-        self.env["collection.reminder.level"]._collection_create_default_levels(
-            companies
-        )
-        return companies

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..const import DEFAULT_OFFLINE_LINES
 
@@ -67,6 +67,15 @@ class ResCompany(models.Model):
         help="An installment still unpaid this many days after its date breaks the "
         "plan: invoices are unblocked and reminders resume.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Override of `base` to give new companies the default reminder levels."""
+        companies = super().create(vals_list)
+        self.env["collection.reminder.level"]._collection_create_default_levels(
+            companies
+        )
+        return companies
 
     def _collection_plan_allowed_kinds(self):
         self.ensure_one()

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from contextlib import contextmanager
+from datetime import date
 
 from odoo.fields import Command
 
@@ -54,6 +55,46 @@ class CollectionCommon(AccountPaymentCommon):
             }
         )
         cls.token = cls._create_collection_token(cls.customer)
+        cls.Plan = cls.env["collection.plan"]
+
+    @classmethod
+    def _enable_plans(cls, **values):
+        """Let the customers of the test company propose payment plans."""
+        cls.company.write(
+            {
+                "collection_allow_plan_proposal": True,
+                "collection_plan_max_installments": 12,
+                "collection_plan_max_days": 365,
+                "collection_plan_min_amount": 20.0,
+                **values,
+            }
+        )
+
+    @staticmethod
+    def _plan_values(**values):
+        """The choices of a customer proposing a plan: three monthly
+        installments on the last day of the month from December 2026."""
+        return {
+            "plan_kind": "monthly",
+            "installment_count": 3,
+            "day_of_month": 31,
+            "first_date": date(2026, 12, 1),
+            "reason": "Cash flow after a difficult season",
+            **values,
+        }
+
+    @classmethod
+    def _propose_plan(cls, invoices, partner=None, **values):
+        """Propose a plan as the customer (or ``partner``) for ``invoices``.
+
+        :return: the plan, without superuser rights
+        """
+        plan = cls.Plan._create_proposal(
+            partner or invoices.commercial_partner_id,
+            invoices,
+            cls._plan_values(**values),
+        )
+        return plan.sudo(False)
 
     def setUp(self):
         super().setUp()

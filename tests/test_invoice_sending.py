@@ -1,7 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from freezegun import freeze_time
-
-from odoo.tests import tagged
+from odoo.tests import freeze_time, tagged
 
 from .common import CollectionCommon
 

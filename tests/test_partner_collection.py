@@ -1,8 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from freezegun import freeze_time
-
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.tests import freeze_time, tagged
 
 from .common import CollectionCommon
 

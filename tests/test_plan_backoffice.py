@@ -1,11 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import date
 
-from freezegun import freeze_time
 from lxml import etree
 
 from odoo.exceptions import UserError
-from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, freeze_time, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from .common import CollectionCommon
@@ -20,13 +19,7 @@ class TestPlanBackoffice(CollectionCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company.write(
-            {
-                "collection_allow_plan_proposal": True,
-                "collection_plan_max_installments": 12,
-                "collection_plan_min_amount": 20.0,
-            }
-        )
+        cls._enable_plans()
         company_values = {
             "company_id": cls.company.id,
             "company_ids": [(6, 0, cls.company.ids)],
@@ -44,7 +37,6 @@ class TestPlanBackoffice(CollectionCommon, HttpCase):
         cls.employee = new_test_user(
             cls.env, "apc_plan_employee", groups="base.group_user", **company_values
         )
-        cls.Plan = cls.env["collection.plan"]
 
     def _propose(self, partner=None):
         """The customer proposes three monthly installments on the 5th for two
@@ -57,18 +49,13 @@ class TestPlanBackoffice(CollectionCommon, HttpCase):
             invoices = self._make_invoice(partner, 120.0) | self._make_invoice(
                 partner, 180.01
             )
-            plan = self.Plan._create_proposal(
-                partner,
+            plan = self._propose_plan(
                 invoices,
-                {
-                    "plan_kind": "monthly",
-                    "installment_count": 3,
-                    "day_of_month": 5,
-                    "first_date": date(2026, 12, 1),
-                    "reason": "Slow season: the shop is closed in December.",
-                },
+                partner=partner,
+                day_of_month=5,
+                reason="Slow season: the shop is closed in December.",
             )
-        return plan.sudo(False), invoices
+        return plan, invoices
 
     def _customer_messages(self, plan, subject_end):
         """The e-mails sent to the customer about ``plan`` whose subject ends

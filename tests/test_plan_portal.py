@@ -24,12 +24,9 @@ class PlanPortalCommon(CollectionCommon):
         cls.env["ir.config_parameter"].sudo().set_param(
             "account_payment.enable_portal_payment", "True"
         )
-        cls.company.write(
-            {
-                "collection_allow_plan_proposal": True,
+        cls._enable_plans(
+            **{
                 "collection_plan_max_installments": 6,
-                "collection_plan_max_days": 365,
-                "collection_plan_min_amount": 20.0,
                 "collection_plan_reason_required": False,
                 "collection_plan_allow_deferred": True,
                 "collection_plan_allow_weekly": False,
@@ -59,7 +56,6 @@ class PlanPortalCommon(CollectionCommon):
         cls.invoice = cls._make_invoice(cls.customer, 300.0)
         cls.invoice_2 = cls._make_invoice(cls.customer, 100.01, due_date="2026-12-15")
         cls.other_invoice = cls._make_invoice(cls.other_customer, 200.0)
-        cls.Plan = cls.env["collection.plan"]
 
     # ------------------------------------------------------------------
     # Helpers

@@ -1,11 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import date
 
-from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
 
 from .common import CollectionCommon
@@ -17,35 +16,15 @@ class TestPlanWorkflow(CollectionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company.write(
-            {
-                "collection_allow_plan_proposal": True,
-                "collection_plan_max_installments": 12,
-                "collection_plan_max_days": 365,
-                "collection_plan_min_amount": 20.0,
-            }
-        )
+        cls._enable_plans()
         cls.invoice_1 = cls._make_invoice(cls.customer, amount=1000.0)
         cls.invoice_2 = cls._make_invoice(cls.customer, amount=0.01)
         cls.small_invoice = cls._make_invoice(cls.customer, amount=100.0)
         cls.other_currency = cls.setup_other_currency("EUR")
-        cls.Plan = cls.env["collection.plan"]
-
-    def _values(self, **values):
-        return {
-            "plan_kind": "monthly",
-            "installment_count": 3,
-            "day_of_month": 31,
-            "first_date": date(2026, 12, 1),
-            "reason": "Cash flow after a difficult season",
-            **values,
-        }
 
     def _propose(self, invoices=None, **values):
-        return self.Plan._create_proposal(
-            self.contact,
-            invoices or self.invoice_1 | self.invoice_2,
-            self._values(**values),
+        return self._propose_plan(
+            invoices or self.invoice_1 | self.invoice_2, partner=self.contact, **values
         )
 
     def test_schedule_split_to_the_cent_on_month_ends(self):
@@ -128,7 +107,7 @@ class TestPlanWorkflow(CollectionCommon):
                 self.subTest(invoices=invoices.ids),
                 self.assertRefused(ValidationError, message),
             ):
-                self.Plan._create_proposal(self.contact, invoices, self._values())
+                self.Plan._create_proposal(self.contact, invoices, self._plan_values())
         self.company.collection_plan_reason_required = True
         with self.assertRefused(ValidationError, "why you need"):
             self._propose(reason="  ")

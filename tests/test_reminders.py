@@ -2,12 +2,11 @@
 from contextlib import closing
 from unittest.mock import patch
 
-from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
 from odoo import SUPERUSER_ID, Command
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import CollectionCommon

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # make test: a fresh database with the add-on and payment_demo, every test of the
-# add-on (tours included), then the line "N passed, N failed".
+# add-on (tours included; TAGS=... for a subset), then the line "N passed, N failed".
 source "$(dirname "$0")/common.sh"
 odoo_check
 
 DB="${TEST_DB:-apc_test}"
-LOG="${BUILD_DIR}/test.log"
+LOG="${BUILD_DIR}/test-${DB}.log"
 PORT="${TEST_HTTP_PORT:-8169}"
+# make test TAGS=... runs a subset, in Odoo's --test-tags syntax, e.g.
+# TAGS=/account_payment_collection:TestPlanWorkflow or TAGS=apc_concurrency.
+TEST_TAGS="${TAGS:-/${ADDON},apc_concurrency}"
 mkdir -p "${BUILD_DIR}"
 : > "${LOG}"
 
@@ -17,7 +20,7 @@ odoo_bin -d "${DB}" -i payment_demo --stop-after-init --http-port="${PORT}" \
 
 say "Installing ${ADDON} and running its tests (full log: ${LOG})"
 set +e
-odoo_bin -d "${DB}" -i "${ADDON}" --test-enable --test-tags "/${ADDON},apc_concurrency" \
+odoo_bin -d "${DB}" -i "${ADDON}" --test-enable --test-tags "${TEST_TAGS}" \
     --stop-after-init --http-port="${PORT}" --log-level=info 2>&1 \
     | tee -a "${LOG}" \
     | grep --line-buffered -E "(ERROR|CRITICAL|FAIL:|Ran [0-9]+ test|when loading database| odoo\.tests\.stats)"
