@@ -5,6 +5,19 @@ import calendar
 from datetime import timedelta
 
 
+class _PlanWorkflow:
+    """The mark of the payment plan workflow's own writes in a context. Being a
+    Python object, no context sent by a client (JSON or XML) can carry it."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<payment plan workflow>"
+
+
+PLAN_WORKFLOW = _PlanWorkflow()
+
+
 def add_months_on_day(start, months, day):
     """Return the date ``months`` months after ``start``'s month, on ``day``, or on
     the last day of that month when it is shorter (29-31 → 28, 29 or 30)."""

@@ -549,7 +549,11 @@ class Bench:
 
     def setup(self):
         self.company.sudo().write(
-            {"email": "billing@example.com", "collection_allow_plan_proposal": True}
+            {
+                "email": "billing@example.com",
+                "collection_allow_plan_proposal": True,
+                "collection_reminders_enabled": True,
+            }
         )
         self.product = self.env["product.product"].create(
             {"name": "Bench service", "type": "service", "list_price": 120.0}

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import math
+
 from werkzeug.exceptions import NotFound
 
 from odoo import http
@@ -34,7 +36,9 @@ class CollectionPlanPayment(CollectionPortal):
         if plan_sudo.currency_id.is_zero(amount):
             return request.redirect(plan_sudo.get_portal_url())
         plan_token = plan_sudo._portal_ensure_token()
-        values = self._collection_plan_page_values(plan_sudo, access_token, **kw)
+        values = self._collection_plan_page_values(
+            plan_sudo, self._collection_clean_access_token(access_token), **kw
+        )
         values.update(
             self._get_common_page_view_values(
                 invoices_data={
@@ -75,15 +79,16 @@ class CollectionPlanPayment(CollectionPortal):
         plan's open invoices (reconciled oldest first), and return its
         processing values. The amount is the server's, never the browser's.
 
-        :raise NotFound: unknown plan, or no access to it
+        :raise NotFound: unknown plan, or no access to it (the same answer, its
+            cause not chained: a JSON error shows the traceback)
         :raise ValidationError: nothing to pay, or the amount has changed
         """
         try:
             plan_sudo = self._document_check_access(
                 "collection.plan", plan_id, access_token
             )
-        except (AccessError, MissingError) as error:
-            raise NotFound() from error
+        except (AccessError, MissingError):
+            raise NotFound() from None
         self._validate_transaction_kwargs(kwargs)
         env = request.env
         currency = plan_sudo.currency_id
@@ -93,7 +98,14 @@ class CollectionPlanPayment(CollectionPortal):
                 env._("There is nothing left to pay online on this payment plan.")
             )
         browser_amount = self._cast_as_float(kwargs.get("amount"))
-        if browser_amount is None or currency.compare_amounts(browser_amount, amount):
+        # NaN, infinities and amounts far from the server's cannot be rounded
+        # (an OverflowError): they are simply not the amount to pay.
+        if (
+            browser_amount is None
+            or not math.isfinite(browser_amount)
+            or abs(browser_amount - amount) > 1
+            or currency.compare_amounts(browser_amount, amount)
+        ):
             raise ValidationError(
                 env._("The amount to pay has changed: please reload the page.")
             )
@@ -109,7 +121,12 @@ class CollectionPlanPayment(CollectionPortal):
         )
         invoices_sudo = plan_sudo._get_invoices_to_pay()
         tx_sudo = self._create_transaction(
-            custom_create_values={"invoice_ids": [Command.set(invoices_sudo.ids)]},
+            custom_create_values={
+                "invoice_ids": [Command.set(invoices_sudo.ids)],
+                # Paid through the plan: the hold on its invoices allows it.
+                "collection_plan_id": plan_sudo.id,
+                "collection_installment_id": plan_sudo.next_installment_id.id,
+            },
             **kwargs,
         )
         return tx_sudo._get_processing_values()

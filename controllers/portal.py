@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import re
-from datetime import date, timedelta
+from datetime import date
 from urllib.parse import quote
 
 from werkzeug.exceptions import NotFound
@@ -14,11 +14,18 @@ from odoo.addons.account_payment.controllers import portal as account_payment_po
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 # Strict formats of the proposal form's fields.
-_INTEGER_RE = re.compile(r"^-?[0-9]{1,9}$")
-_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_ID_RE = re.compile(r"^[0-9]{1,10}$")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ID_RE = re.compile(r"[0-9]{1,10}")
 _MAX_ID = 2**31 - 1  # PostgreSQL integer
 _MAX_INVOICES = 200
+# The longest list of ids worth parsing: 200 ids of 10 digits, each with a
+# comma and a space. Anything longer is refused before being split.
+_MAX_IDS_LENGTH = _MAX_INVOICES * 12
+# Portal access tokens are UUIDs (36 characters); anything much longer, not a
+# string or not ASCII cannot be one.
+_MAX_TOKEN_LENGTH = 128
+# The reasons an invoice is held by a payment plan, and the state of its plan.
+_PLAN_BLOCK_REASONS = {"plan_proposed": "proposed", "plan_active": "active"}
 _FORM_FIELDS = (
     "plan_kind",
     "installment_count",
@@ -32,6 +39,41 @@ class CollectionPortal(account_payment_portal.PortalAccount):
     """Customer side of the payment plans: the request button on invoices, the
     proposal form with its server-computed preview, the plans' pages and the
     payment of the next installment through Odoo's payment form."""
+
+    # ------------------------------------------------------------------
+    # Access
+    # ------------------------------------------------------------------
+
+    def _document_check_access(self, model_name, document_id, access_token=None):
+        """Override of `portal` to treat a token that cannot be a token (not a
+        string, not ASCII, overlong) as a wrong one: `consteq` would raise a
+        TypeError (a server error) on it. Protects every portal route, core's
+        included, going through this class.
+
+        :raise AccessError: no access without a token, and no valid token
+        :raise MissingError: the document does not exist
+        """
+        return super()._document_check_access(
+            model_name,
+            document_id,
+            access_token=self._collection_clean_access_token(access_token),
+        )
+
+    @staticmethod
+    def _collection_clean_access_token(access_token):
+        """Return ``access_token`` if it may be compared with `consteq` (a
+        non-empty ASCII string of at most 128 characters), ``None`` otherwise.
+
+        :rtype: str|None
+        """
+        if (
+            not isinstance(access_token, str)
+            or not access_token
+            or len(access_token) > _MAX_TOKEN_LENGTH
+            or not access_token.isascii()
+        ):
+            return None
+        return access_token
 
     # ------------------------------------------------------------------
     # Portal home, invoices list and invoice page
@@ -69,11 +111,14 @@ class CollectionPortal(account_payment_portal.PortalAccount):
             invoices = request.env["account.move"].browse(
                 [data["invoice"].id for data in invoices_data]
             )
-            eligible = self._collection_plan_eligible_invoices(
-                invoices, request.env.user.partner_id
+            eligible_ids = set(
+                invoices._collection_filter_plan_eligible(
+                    request.env.user.partner_id
+                ).ids
             )
             for data in invoices_data:
-                data["collection_plan_eligible"] = data["invoice"].id in eligible.ids
+                data["collection_plan_eligible"] = data["invoice"].id in eligible_ids
+                data.update(self._collection_invoice_plan_badge_values(data["invoice"]))
             return invoices_data
 
         values["invoices"] = get_invoices_with_plan_flag
@@ -82,11 +127,32 @@ class CollectionPortal(account_payment_portal.PortalAccount):
             request.env.user.partner_id
         ) + [("company_id.collection_allow_plan_proposal", "=", True)]
         values["collection_plan_selectable"] = Move.has_access("read") and bool(
-            self._collection_plan_eligible_invoices(
-                Move.search(domain, limit=1), request.env.user.partner_id
+            Move.search(domain, limit=1)._collection_filter_plan_eligible(
+                request.env.user.partner_id
             )
         )
         return values
+
+    @staticmethod
+    def _collection_invoice_plan_badge_values(invoice):
+        """Values of the mark of an invoice held by a payment plan in the
+        portal's invoices list: the plan's state (``proposed`` or ``active``) and
+        its page, or nothing.
+
+        :param recordset invoice: an invoice of the list (the visitor's)
+        :rtype: dict
+        """
+        invoice_sudo = invoice.sudo()
+        plan_sudo = invoice_sudo.collection_plan_id
+        if (
+            invoice_sudo.collection_block_reason not in _PLAN_BLOCK_REASONS
+            or plan_sudo.state not in _PLAN_BLOCK_REASONS.values()
+        ):
+            return {"collection_plan_state": False, "collection_plan_url": False}
+        return {
+            "collection_plan_state": plan_sudo.state,
+            "collection_plan_url": plan_sudo.access_url,
+        }
 
     def _invoice_get_page_view_values(self, invoice, access_token, **kwargs):
         """Override of `account_payment` to offer a payment plan on an unpaid
@@ -109,11 +175,17 @@ class CollectionPortal(account_payment_portal.PortalAccount):
             "collection_plan_url": False,
             "collection_plan_pay_url": False,
         }
-        if self._collection_plan_eligible_invoices(
-            invoice_sudo, invoice_sudo.partner_id
-        ):
+        if invoice_sudo._collection_filter_plan_eligible(invoice_sudo.partner_id):
+            # The form gets the token only if it is this invoice's.
+            clean_token = self._collection_clean_access_token(access_token)
+            if not (
+                clean_token
+                and invoice_sudo.access_token
+                and consteq(invoice_sudo.access_token, clean_token)
+            ):
+                clean_token = None
             values["collection_plan_request_url"] = self._collection_plan_form_url(
-                invoice_sudo, access_token
+                invoice_sudo, clean_token
             )
         plan_sudo = invoice_sudo.collection_plan_id
         if plan_sudo and invoice_sudo.collection_block_reason in (
@@ -122,10 +194,7 @@ class CollectionPortal(account_payment_portal.PortalAccount):
         ):
             values["collection_plan_sudo"] = plan_sudo
             values["collection_plan_url"] = plan_sudo.get_portal_url()
-            if plan_sudo.state == "active" and plan_sudo.next_installment_id:
-                values["collection_plan_pay_url"] = plan_sudo.get_portal_url(
-                    suffix="/pay"
-                )
+            values["collection_plan_pay_url"] = plan_sudo._get_pay_url()
         return values
 
     @staticmethod
@@ -136,18 +205,6 @@ class CollectionPortal(account_payment_portal.PortalAccount):
         if access_token:
             url += f"&access_token={quote(access_token)}"
         return url
-
-    @staticmethod
-    def _collection_plan_eligible_invoices(invoices, partner):
-        """Return those of ``invoices`` that ``partner`` may put in a payment
-        plan now: open, posted, not blocked, and their company lets customers
-        propose plans."""
-        invoices_sudo = invoices.sudo()
-        domain = request.env["collection.plan"]._get_eligible_invoices_domain(partner)
-        return invoices_sudo.filtered_domain(domain).filtered(
-            lambda invoice: invoice.company_id.collection_allow_plan_proposal
-            and invoice.company_id._collection_plan_allowed_kinds()
-        )
 
     # ------------------------------------------------------------------
     # Proposal form
@@ -181,7 +238,9 @@ class CollectionPortal(account_payment_portal.PortalAccount):
                 partner_sudo,
                 invoices_sudo,
                 access_token,
-                self._collection_plan_default_form(invoices_sudo),
+                self._collection_plan_form_from_values(
+                    Plan._get_default_proposal(invoices_sudo)
+                ),
             )
 
         form = self._collection_plan_read_form(post)
@@ -208,6 +267,8 @@ class CollectionPortal(account_payment_portal.PortalAccount):
         type="json",
         auth="public",
         methods=["POST"],
+        # In the language of the form's page (a visitor's too).
+        website=True,
     )
     def portal_payment_plan_preview(self, invoice_ids=None, access_token=None, **form):
         """Return the schedule the server would create for these choices.
@@ -242,10 +303,14 @@ class CollectionPortal(account_payment_portal.PortalAccount):
         plan for these invoices, ``None`` otherwise (answer 404).
 
         A logged-in customer may use their commercial partner's customer
-        invoices; a visitor with an invoice's access token only that invoice.
+        invoices; a visitor with an invoice's access token only that invoice. A
+        token that cannot be one (not an ASCII string) is a wrong token.
         """
         invoice_ids = self._collection_parse_ids(raw_ids)
         if not invoice_ids:
+            return None
+        clean_token = self._collection_clean_access_token(access_token)
+        if access_token and not clean_token:
             return None
         Move = request.env["account.move"]
         invoices_sudo = Move.sudo().browse(invoice_ids).exists()
@@ -253,11 +318,11 @@ class CollectionPortal(account_payment_portal.PortalAccount):
             invoice.move_type != "out_invoice" for invoice in invoices_sudo
         ):
             return None
-        if access_token:
+        if clean_token:
             if (
                 len(invoices_sudo) != 1
                 or not invoices_sudo.access_token
-                or not consteq(invoices_sudo.access_token, str(access_token))
+                or not consteq(invoices_sudo.access_token, clean_token)
             ):
                 return None
             return invoices_sudo.partner_id, invoices_sudo
@@ -274,43 +339,45 @@ class CollectionPortal(account_payment_portal.PortalAccount):
 
     @staticmethod
     def _collection_parse_ids(raw_ids):
-        """Parse ``"1,2"`` (or a list of such strings, or of ints) strictly.
+        """Parse ``"1,2"`` (or a list of such strings, or of ints) strictly, in
+        linear time: an input longer than 200 ids can be is refused before it is
+        split.
 
         :return: the ids without duplicates, in order, or ``None`` if malformed
+            or more than 200
         :rtype: list|None
         """
         if isinstance(raw_ids, str | int) and not isinstance(raw_ids, bool):
             raw_ids = [raw_ids]
-        if not isinstance(raw_ids, list) or not raw_ids:
+        if not isinstance(raw_ids, list) or not 0 < len(raw_ids) <= _MAX_INVOICES:
             return None
-        invoice_ids = []
+        if any(
+            isinstance(raw, bool) or not isinstance(raw, str | int) for raw in raw_ids
+        ):
+            return None
+        if sum(len(raw) for raw in raw_ids if isinstance(raw, str)) > _MAX_IDS_LENGTH:
+            return None
+        invoice_ids = {}  # ordered, without duplicates
         for raw in raw_ids:
-            if isinstance(raw, bool) or not isinstance(raw, str | int):
-                return None
-            for part in str(raw).split(","):
-                part = part.strip()
-                if not _ID_RE.match(part) or not 0 < int(part) <= _MAX_ID:
+            parts = [raw] if isinstance(raw, int) else raw.split(",")
+            for part in parts:
+                if isinstance(part, str):
+                    part = part.strip()
+                    if not _ID_RE.fullmatch(part):
+                        return None
+                    part = int(part)
+                if not 0 < part <= _MAX_ID:
                     return None
-                if int(part) not in invoice_ids:
-                    invoice_ids.append(int(part))
+                invoice_ids[part] = True
         if len(invoice_ids) > _MAX_INVOICES:
             return None
-        return invoice_ids
+        return list(invoice_ids)
 
     def _collection_plan_form_url_from_raw(self, raw_ids):
         invoice_ids = self._collection_parse_ids(raw_ids) or []
         return "/my/invoices/payment_plan?invoice_ids={}".format(
             ",".join(str(invoice_id) for invoice_id in invoice_ids)
         )
-
-    @staticmethod
-    def _collection_parse_int(raw):
-        raw = (raw or "").strip() if isinstance(raw, str) else raw
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and _INTEGER_RE.match(raw):
-            return int(raw)
-        return None
 
     def _collection_plan_parse_form(self, form):
         """Turn the form's strings into the values of `_create_proposal`.
@@ -325,7 +392,7 @@ class CollectionPortal(account_payment_portal.PortalAccount):
         raw_date = (form.get("first_date") or "").strip()
         if raw_date:
             try:
-                if not _DATE_RE.match(raw_date):
+                if not _DATE_RE.fullmatch(raw_date):
                     raise ValueError(raw_date)
                 first_date = date.fromisoformat(raw_date)
             except ValueError as error:
@@ -337,10 +404,8 @@ class CollectionPortal(account_payment_portal.PortalAccount):
                 ) from error
         return {
             "plan_kind": (form.get("plan_kind") or "").strip(),
-            "installment_count": self._collection_parse_int(
-                form.get("installment_count")
-            ),
-            "day_of_month": self._collection_parse_int(form.get("day_of_month")),
+            "installment_count": self._cast_as_int(form.get("installment_count")),
+            "day_of_month": self._cast_as_int(form.get("day_of_month")),
             "first_date": first_date,
             "reason": form.get("reason") or "",
         }
@@ -364,6 +429,7 @@ class CollectionPortal(account_payment_portal.PortalAccount):
         currency = invoices_sudo.currency_id
         env = request.env
         return {
+            "note": self._collection_plan_schedule_note(values, schedule),
             "installments": [
                 {
                     "date_iso": fields.Date.to_string(due_date),
@@ -378,22 +444,68 @@ class CollectionPortal(account_payment_portal.PortalAccount):
         }
 
     @staticmethod
-    def _collection_plan_default_form(invoices_sudo):
-        company = invoices_sudo.company_id[:1]
-        kinds = company._collection_plan_allowed_kinds()
-        first_date = fields.Date.context_today(request.env.user) + timedelta(days=7)
-        max_count = company.collection_plan_max_installments
+    def _collection_plan_schedule_note(values, schedule):
+        """The sentence under the preview saying when the installments fall, in
+        the visitor's language: the first date is the server's, whatever date
+        the customer typed (a monthly plan starts on the chosen day).
+
+        :param dict values: the parsed choices (`_collection_plan_parse_form`)
+        :param list schedule: ``[(date, amount)]`` from `_prepare_schedule`
+        :rtype: str
+        """
+        env = request.env
+        first_date = schedule[0][0]
+        if values["plan_kind"] == "monthly":
+            day = values["day_of_month"]
+            if day == 1:
+                ordinal = env._("1st")
+            elif day in (21, 31):
+                ordinal = env._("%(day)sst", day=day)
+            elif day in (2, 22):
+                ordinal = env._("%(day)snd", day=day)
+            elif day in (3, 23):
+                ordinal = env._("%(day)srd", day=day)
+            else:
+                ordinal = env._("%(day)sth", day=day)
+            if day >= 29:
+                return env._(
+                    "First installment on %(date)s, then on the %(day)s of each "
+                    "month, or on the last day of shorter months.",
+                    date=format_date(env, first_date),
+                    day=ordinal,
+                )
+            return env._(
+                "First installment on %(date)s, then on the %(day)s of each month.",
+                date=format_date(env, first_date),
+                day=ordinal,
+            )
+        if values["plan_kind"] == "weekly":
+            return env._(
+                "First installment on %(date)s, then every %(weekday)s.",
+                date=format_date(env, first_date),
+                weekday=format_date(env, first_date, date_format="EEEE"),
+            )
+        return env._(
+            "You pay everything on %(date)s.", date=format_date(env, first_date)
+        )
+
+    @staticmethod
+    def _collection_plan_form_from_values(values):
+        """The form's strings showing the values of a proposal (as
+        `collection.plan._get_default_proposal` returns them)."""
         return {
-            "plan_kind": "monthly" if "monthly" in kinds else (kinds or [""])[0],
-            "installment_count": str(max(2, min(3, max_count))),
-            "day_of_month": str(first_date.day),
-            "first_date": fields.Date.to_string(first_date),
-            "reason": "",
+            "plan_kind": values.get("plan_kind") or "",
+            "installment_count": str(values.get("installment_count") or ""),
+            "day_of_month": str(values.get("day_of_month") or ""),
+            "first_date": fields.Date.to_string(values.get("first_date")) or "",
+            "reason": values.get("reason") or "",
         }
 
     def _collection_plan_render_form(
         self, partner_sudo, invoices_sudo, access_token, form, error=None
     ):
+        """Render the proposal form; a refused submission (``error``) answers
+        422 with the form and the message."""
         company = invoices_sudo.company_id[:1]
         currency = invoices_sudo.currency_id[:1]
         Plan = request.env["collection.plan"]
@@ -404,6 +516,8 @@ class CollectionPortal(account_payment_portal.PortalAccount):
             blocking_error = check_error.args[0]
         allowed_kinds = company._collection_plan_allowed_kinds()
         kind_labels = dict(Plan._selection_plan_kind())
+        # A refused NUL character is not echoed back into the page.
+        form = dict(form, reason=form["reason"].replace("\x00", ""))
         values = self._prepare_portal_layout_values()
         values.update(
             {
@@ -444,7 +558,9 @@ class CollectionPortal(account_payment_portal.PortalAccount):
             }
         )
         return request.render(
-            "account_payment_collection.collection_plan_portal_form", values
+            "account_payment_collection.collection_plan_portal_form",
+            values,
+            status=422 if error else 200,
         )
 
     # ------------------------------------------------------------------
@@ -505,13 +621,21 @@ class CollectionPortal(account_payment_portal.PortalAccount):
             )
         except (AccessError, MissingError):
             return request.not_found()
-        values = self._collection_plan_page_values(plan_sudo, access_token, **kw)
+        values = self._collection_plan_page_values(
+            plan_sudo, self._collection_clean_access_token(access_token), **kw
+        )
         values["message"] = message
         return request.render(
             "account_payment_collection.collection_plan_portal_template", values
         )
 
     def _collection_plan_page_values(self, plan_sudo, access_token, **kwargs):
+        """Values of the plan's page (and of its pay page).
+
+        The plan's invoices are listed, but linked only when the visitor may
+        read them without a token: the plan's link never opens its invoices,
+        and no invoice's access token is ever printed.
+        """
         values = self._prepare_portal_layout_values()
         values.update(
             {
@@ -520,16 +644,17 @@ class CollectionPortal(account_payment_portal.PortalAccount):
                 "invoices": plan_sudo.invoice_ids.sorted(
                     lambda inv: (inv.invoice_date_due or inv.date, inv.id)
                 ),
+                "readable_invoice_ids": set(
+                    plan_sudo.invoice_ids.with_env(request.env)
+                    ._filtered_access("read")
+                    .ids
+                ),
                 "next_installment": (
                     plan_sudo.next_installment_id
                     if plan_sudo.state == "active"
                     else plan_sudo.browse()
                 ),
-                "pay_url": (
-                    plan_sudo.get_portal_url(suffix="/pay")
-                    if plan_sudo.state == "active" and plan_sudo.next_installment_id
-                    else False
-                ),
+                "pay_url": plan_sudo._get_pay_url(),
                 "today": fields.Date.context_today(request.env.user),
             }
         )

@@ -3,13 +3,19 @@ import logging
 import uuid
 
 from psycopg2 import IntegrityError
+from stdnum import iban as stdnum_iban
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.fields import Command
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
+
+from ..utils import PLAN_WORKFLOW
 
 _logger = logging.getLogger(__name__)
+
+# The offline methods of the customers whose reminders carry payment
+# instructions instead of links to pay online.
+REMINDER_OFFLINE_ONLY_TYPES = ("cheque", "transfer", "cash", "money_order")
 
 
 class AccountMove(models.Model):
@@ -32,6 +38,12 @@ class AccountMove(models.Model):
         copy=False,
         readonly=True,
         index="btree_not_null",
+    )
+    collection_attempt = fields.Integer(
+        string="Debit Attempts",
+        copy=False,
+        readonly=True,
+        help="How many automatic debits of this invoice were made.",
     )
     collection_block_reason = fields.Selection(
         selection="_selection_collection_block_reason",
@@ -74,6 +86,14 @@ class AccountMove(models.Model):
         compute="_compute_collection_reminder",
         store=True,
     )
+    # What "Send Reminder Now" checks, for the button's visibility.
+    collection_can_remind = fields.Boolean(
+        string="Can Be Reminded",
+        compute="_compute_collection_can_remind",
+        help="A payment reminder can be sent now for this invoice: posted, open, "
+        "not blocked, overdue, its customer not excluded from reminders and the "
+        "reminders of its company switched on.",
+    )
 
     @api.depends(
         "collection_reminder_log_ids.level_id.days_after_due",
@@ -88,6 +108,21 @@ class AccountMove(models.Model):
             )
             move.collection_reminder_level_id = last_log.level_id
             move.collection_reminder_date = last_log.date
+
+    @api.depends(
+        "move_type",
+        "state",
+        "payment_state",
+        "collection_block_reason",
+        "company_id.collection_reminders_enabled",
+        "commercial_partner_id.collection_reminder_excluded",
+        "line_ids.date_maturity",
+        "line_ids.reconciled",
+    )
+    def _compute_collection_can_remind(self):
+        refusals = self._collection_get_reminder_refusals()
+        for move in self:
+            move.collection_can_remind = move not in refusals
 
     @api.model
     def _collection_get_open_domain(self):
@@ -122,11 +157,23 @@ class AccountMove(models.Model):
         ]
 
     def write(self, vals):
-        """Override of `account`: the payment plan reasons are set and cleared by
-        the plan workflow only."""
-        if "collection_block_reason" in vals and not self.env.context.get(
-            "collection_plan_workflow"
-        ):
+        """Override of `account`: the payment plan reasons and links are set and
+        cleared by the plan workflow only, and an invoice held by an open plan
+        keeps its customer."""
+        is_workflow = self.env.context.get("collection_plan_workflow") is PLAN_WORKFLOW
+        if not is_workflow and "collection_plan_id" in vals:
+            raise UserError(
+                self.env._(
+                    "An invoice joins or leaves a payment plan through the plan's "
+                    "workflow only."
+                )
+            )
+        if "partner_id" in vals and not is_workflow:
+            self._collection_check_not_in_open_plan(
+                self.env._("change its customer"),
+                self.filtered(lambda m: m.partner_id.id != vals["partner_id"]),
+            )
+        if "collection_block_reason" in vals and not is_workflow:
             plan_reasons = ("plan_proposed", "plan_active")
             if vals["collection_block_reason"] in plan_reasons or any(
                 reason in plan_reasons
@@ -135,7 +182,8 @@ class AccountMove(models.Model):
                 raise UserError(
                     self.env._(
                         "Payment plan blocking reasons follow the payment plan: "
-                        "approve, refuse or close the plan instead."
+                        "approve, refuse or cancel the plan instead (Payment Plan "
+                        "button on the invoice)."
                     )
                 )
             res = super().write(vals)
@@ -163,7 +211,7 @@ class AccountMove(models.Model):
         if not self:
             return
         self.with_context(
-            collection_plan_workflow=True,
+            collection_plan_workflow=PLAN_WORKFLOW,
             skip_invoice_sync=True,
             skip_is_manually_modified=True,
         ).write(vals)
@@ -174,11 +222,49 @@ class AccountMove(models.Model):
         full (an active plan is paid installment by installment)."""
         return super()._has_to_be_paid() and not self.collection_block_reason
 
-    def _invoice_paid_hook(self):
-        """Override of `account` to close the payment plans fully paid."""
-        res = super()._invoice_paid_hook()
-        self.collection_plan_id.sudo()._collection_check_done()
-        return res
+    def _collection_check_not_in_open_plan(self, action, moves=None):
+        """Raise a ``UserError`` if one of ``moves`` (default: these invoices) is
+        held by a proposed or active payment plan: the plan would ask for money
+        that is no longer due.
+
+        :param str action: what was attempted, e.g. "reset it to draft"
+        """
+        for move in self if moves is None else moves:
+            plan = move.sudo().collection_plan_id
+            if plan.state in ("proposed", "active") and move.collection_block_reason:
+                raise UserError(
+                    self.env._(
+                        "Invoice %(invoice)s is in the payment plan %(plan)s "
+                        "(%(state)s): cancel the plan first (Payment Plan button on "
+                        "the invoice, then Cancel Plan) to %(action)s.",
+                        invoice=move.name,
+                        plan=plan.name,
+                        state=dict(plan._selection_state())[plan.state],
+                        action=action,
+                    )
+                )
+
+    def button_draft(self):
+        """Override of `account`: an invoice held by an open payment plan is not
+        reset to draft."""
+        self._collection_check_not_in_open_plan(self.env._("reset it to draft"))
+        return super().button_draft()
+
+    def button_cancel(self):
+        """Override of `account`: an invoice held by an open payment plan is not
+        cancelled."""
+        self._collection_check_not_in_open_plan(self.env._("cancel it"))
+        return super().button_cancel()
+
+    def _collection_get_credited_amount(self):
+        """The part of this invoice settled by credit notes, in its currency."""
+        self.ensure_one()
+        partials = self._get_reconciled_invoices_partials()[0]
+        return sum(
+            amount
+            for _partial, amount, counterpart_line in partials
+            if counterpart_line.move_id.move_type == "out_refund"
+        )
 
     def action_view_collection_plan(self):
         self.ensure_one()
@@ -272,7 +358,7 @@ class AccountMove(models.Model):
 
     def _collection_get_payment_instructions(self):
         """Return what the customer needs to pay this invoice with their offline
-        method, for the PDF and the e-mail.
+        method, for the PDF and the e-mail, in the customer's language.
 
         :return: ``{'title': str, 'lines': [(label, value)], 'note': str}``, or
                  an empty dict when the customer does not pay offline.
@@ -284,14 +370,9 @@ class AccountMove(models.Model):
             return {}
         company = self.company_id
         env = self.with_context(lang=self.partner_id.lang or self.env.lang).env
+        method_line = method_line.with_env(env)
         reference = self.payment_reference or self.name
-        company_address = "\n".join(
-            line
-            for line in company.partner_id._display_address(
-                without_company=False
-            ).splitlines()
-            if line.strip()
-        )
+        company_address = company.collection_mailing_address
         payment_type = method_line.offline_payment_type
         if payment_type == "cheque":
             title = env._("Pay by cheque")
@@ -309,9 +390,13 @@ class AccountMove(models.Model):
             )
             title = env._("Pay by bank transfer")
             lines = [
-                (env._("Account holder"), bank_account.partner_id.name or company.name),
-                (env._("IBAN"), bank_account.display_name or ""),
-                (env._("BIC"), bank_account.bank_bic or ""),
+                (
+                    env._("Account holder"),
+                    bank_account.acc_holder_name
+                    or bank_account.partner_id.name
+                    or company.name,
+                ),
+                *self._collection_get_bank_account_lines(env, bank_account),
                 (env._("Reference"), reference),
             ]
         elif payment_type == "cash":
@@ -342,11 +427,37 @@ class AccountMove(models.Model):
         else:
             title = env._("How to pay")
             lines = [(env._("Reference"), reference)]
+        lines.insert(0, (env._("Payment method"), method_line.name))
         return {
             "title": title,
             "lines": [(label, value) for label, value in lines if value],
-            "note": method_line.with_env(env).collection_instructions or "",
+            "note": method_line.collection_instructions or "",
         }
+
+    @api.model
+    def _collection_get_bank_account_lines(self, env, bank_account):
+        """The lines of transfer instructions that tell the customer where to
+        send the money: "IBAN" only for an IBAN (else "Account number"), the
+        BIC and the bank when the account's bank has them.
+
+        :param env: the environment in the customer's language
+        :param bank_account: a `res.partner.bank` record, possibly empty
+        :return: ``[(label, value)]``
+        :rtype: list
+        """
+        if not bank_account:
+            return []
+        acc_number = bank_account.acc_number or ""
+        # base_iban computes acc_type; without it, recognise an IBAN ourselves.
+        if bank_account.acc_type == "iban" or stdnum_iban.is_valid(acc_number):
+            lines = [(env._("IBAN"), stdnum_iban.format(acc_number))]
+        else:
+            lines = [(env._("Account number"), acc_number)]
+        if bank_account.bank_bic:
+            lines.append((env._("BIC"), bank_account.bank_bic))
+        if bank_account.bank_name:
+            lines.append((env._("Bank"), bank_account.bank_name))
+        return lines
 
     def _get_mail_template(self):
         """Override of `account` to send offline customers' invoices with their
@@ -362,44 +473,122 @@ class AccountMove(models.Model):
         return super()._get_mail_template()
 
     @api.model
-    def _cron_collection_send_due(self, batch_size=100):
-        """Debit the automatic customers' invoices that are due today or earlier
-        from their collection token, one transaction per invoice."""
+    def _collection_get_debit_domain(self, today):
+        """The invoices of automatic customers to debit now: scheduled, open,
+        not on hold, with an installment of their payment term due by
+        ``today``."""
+        return [
+            ("collection_state", "=", "scheduled"),
+            *self._collection_get_open_domain(),
+            ("collection_block_reason", "=", False),
+            (
+                "line_ids",
+                "any",
+                [
+                    ("display_type", "=", "payment_term"),
+                    ("reconciled", "=", False),
+                    ("date_maturity", "<=", today),
+                ],
+            ),
+        ]
+
+    @api.model
+    def _cron_collection_send_due(self, batch_size=50, auto_commit=None):
+        """Debit what is due today from the automatic customers' saved cards
+        and mandates: each invoice's installments due (never an invoice on
+        hold), and each installment due of their active payment plans, one
+        transaction each.
+
+        Each debit is made in its own savepoint, so that one provider error
+        never undoes the others; run by the scheduler, the job commits after
+        each batch and triggers itself again until nothing is due, so a job
+        stopped half-way resumes without charging twice (a debit made again
+        carries the same idempotency key).
+
+        :param int batch_size: debits per batch
+        :param bool auto_commit: commit after each batch; by default only when
+            run by the scheduler (never in tests)
+        :return: the number of debits sent
+        :rtype: int
+        """
+        if auto_commit is None:
+            auto_commit = bool(self.env.context.get("cron_id"))
+        today = fields.Date.context_today(self)
         moves = self.search(
-            [
-                ("collection_state", "=", "scheduled"),
-                ("state", "=", "posted"),
-                ("invoice_date_due", "<=", fields.Date.context_today(self)),
-            ],
+            self._collection_get_debit_domain(today),
             order="invoice_date_due, id",
             limit=batch_size + 1,
         )
-        remaining = len(moves) > batch_size
-        moves = moves[:batch_size]
-        if not self.env["res.company"]._with_locked_records(moves, allow_raising=False):
-            return
-        for move in moves:
-            move._collection_send_payment_request()
-        self.env["ir.cron"]._notify_progress(done=len(moves), remaining=int(remaining))
+        installments = self.env[
+            "collection.plan.installment"
+        ]._collection_get_due_debits(today)
+        items = list(moves) + list(installments)
+        remaining = len(items) > batch_size
+        items = items[:batch_size]
+        sent = 0
+        for item in items:
+            # Skip what another worker is debiting right now.
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM %s WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
+                    SQL.identifier(item._table),
+                    item.id,
+                )
+            )
+            if not self.env.cr.fetchone():
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    if item._collection_send_payment_request():
+                        sent += 1
+            except Exception:
+                _logger.exception(
+                    "automatic debit of %s %s failed", item._name, item.id
+                )
+        self.env["ir.cron"]._notify_progress(done=len(items), remaining=int(remaining))
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         if remaining:
             self.env.ref(
                 "account_payment_collection.ir_cron_collection_send_due"
             )._trigger()
+        return sent
+
+    def _collection_get_debit_reference(self):
+        self.ensure_one()
+        return self.name
+
+    def _collection_get_due_amount(self, today=None):
+        """What is due on this invoice by ``today``: the residual of its
+        payment term's installments due by then (all of it for a single due
+        date), in the invoice's currency."""
+        self.ensure_one()
+        today = today or fields.Date.context_today(self)
+        lines = self.line_ids.filtered(
+            lambda line: line.display_type == "payment_term"
+            and not line.reconciled
+            and line.date_maturity
+            and line.date_maturity <= today
+        )
+        due = sum(lines.mapped("amount_residual_currency"))
+        return self.currency_id.round(min(due, self.amount_residual))
 
     def _collection_send_payment_request(self):
-        """Create the automatic debit of this invoice with its customer's token and
-        send it to the provider; stop it if the customer no longer pays that way."""
+        """Debit what is due on this invoice from its customer's token; stop the
+        debits if the customer no longer pays that way.
+
+        :return: whether a debit was sent
+        :rtype: bool
+        """
         self.ensure_one()
+        if self.collection_block_reason:
+            return False  # on hold: an active plan's installments are debited
         partner = self.commercial_partner_id.with_company(self.company_id)
-        token = partner.collection_token_id.sudo()
         if not self._collection_is_open() or not self.amount_residual:
             self.collection_state = False
-            return
-        if (
-            partner.collection_mode != "automatic"
-            or not token.active
-            or token.provider_id.state == "disabled"
-        ):
+            return False
+        token = partner._collection_get_debit_token()
+        if not token:
             self.collection_state = "stopped"
             self._message_log(
                 body=self.env._(
@@ -407,30 +596,25 @@ class AccountMove(models.Model):
                     "or mandate any more."
                 )
             )
-            return
-        Transaction = self.env["payment.transaction"].sudo()
-        tx_sudo = Transaction.create(
-            {
-                "provider_id": token.provider_id.id,
-                "payment_method_id": token.payment_method_id.id,
-                "reference": Transaction._compute_reference(
-                    token.provider_id.code, prefix=self.name
-                ),
-                "amount": self.amount_residual,
-                "currency_id": self.currency_id.id,
-                "partner_id": token.partner_id.id,
-                "token_id": token.id,
-                "operation": "offline",
-                "invoice_ids": [Command.set(self.ids)],
-            }
+            return False
+        amount = self._collection_get_due_amount()
+        if self.currency_id.is_zero(amount) or amount < 0:
+            return False
+        attempt = self.collection_attempt + 1
+        tx_sudo = self.env["payment.transaction"]._collection_create_debit(
+            token, amount, self, self, attempt
         )
         self.write(
-            {"collection_state": "sent", "collection_transaction_id": tx_sudo.id}
+            {
+                "collection_state": "sent",
+                "collection_transaction_id": tx_sudo.id,
+                "collection_attempt": attempt,
+            }
         )
-        tx_sudo._send_payment_request()
-        if tx_sudo.state == "done":
-            tx_sudo._post_process()
-        elif tx_sudo.state in ("error", "cancel"):
+        _logger.info(
+            "automatic debit %s sent for invoice %s", tx_sudo.reference, self.id
+        )
+        if tx_sudo._collection_send_debit() is False:
             self.collection_state = "failed"
             self._message_log(
                 body=self.env._(
@@ -441,9 +625,7 @@ class AccountMove(models.Model):
                     reason=tx_sudo.state_message or "",
                 )
             )
-        _logger.info(
-            "automatic debit %s sent for invoice %s", tx_sudo.reference, self.id
-        )
+        return True
 
     # ------------------------------------------------------------------
     # Actions
@@ -453,7 +635,11 @@ class AccountMove(models.Model):
         """Send this invoice's customer their next payment reminder now: one
         e-mail listing all their overdue invoices, at the next level of this
         invoice (even if its number of days is not reached yet), together with the
-        other invoices whose next level is due."""
+        other invoices whose next level is due.
+
+        :raise: ``UserError`` when the invoice cannot be reminded, e.g. when the
+                payment reminders of its company are switched off
+        """
         self.ensure_one()
         # Invoicing users may remind the customers of the invoices they can edit,
         # even without the right to edit contacts (the e-mail is posted on the
@@ -524,67 +710,138 @@ class AccountMove(models.Model):
     def _collection_check_reminder_allowed(self):
         """Raise a ``UserError`` explaining why this invoice cannot be reminded."""
         self.ensure_one()
-        if self.move_type != "out_invoice" or self.state != "posted":
-            raise UserError(
-                self.env._(
+        refusal = self._collection_get_reminder_refusals().get(self)
+        if refusal:
+            raise UserError(refusal)
+
+    def _collection_get_reminder_refusals(self):
+        """Return why each of these invoices cannot be reminded now, the one
+        definition of what "Send Reminder Now" accepts (and shows the button for):
+        a posted customer invoice, open, not blocked, overdue (one installment
+        is), of a customer not excluded from reminders, in a company whose
+        reminders are switched on. In one query whatever the number of invoices.
+
+        :return: ``{account.move: str}``, the translated reason of each invoice
+                 that cannot be reminded (the others are not in it)
+        :rtype: dict
+        """
+        refusals = {}
+        candidates = self.browse()
+        for move in self:
+            if move.move_type != "out_invoice" or move.state != "posted":
+                refusals[move] = self.env._(
                     "Payment reminders are only sent for posted customer invoices."
                 )
-            )
-        if self.payment_state not in ("not_paid", "partial"):
-            raise UserError(
-                self.env._(
-                    "Invoice %(invoice)s is paid: there is nothing to remind.",
-                    invoice=self.name,
+            elif not move.company_id.collection_reminders_enabled:
+                refusals[move] = self.env._(
+                    "Payment reminders are switched off for %(company)s: switch "
+                    "them on in Invoicing > Configuration > Settings > Payment "
+                    "Reminders.",
+                    company=move.company_id.name,
                 )
-            )
-        if self.collection_block_reason:
-            reason = dict(
-                self._fields["collection_block_reason"]._description_selection(self.env)
-            ).get(self.collection_block_reason)
-            raise UserError(
-                self.env._(
+            elif move.payment_state not in ("not_paid", "partial"):
+                refusals[move] = self.env._(
+                    "Invoice %(invoice)s is paid: there is nothing to remind.",
+                    invoice=move.name,
+                )
+            elif move.collection_block_reason:
+                reason = dict(
+                    self._fields["collection_block_reason"]._description_selection(
+                        self.env
+                    )
+                ).get(move.collection_block_reason)
+                refusals[move] = self.env._(
                     "Invoice %(invoice)s is blocked (%(reason)s): it receives no "
                     "reminder.",
-                    invoice=self.name,
+                    invoice=move.name,
                     reason=reason,
                 )
-            )
-        if (
-            not self.invoice_date_due
-            or self.invoice_date_due >= fields.Date.context_today(self)
-        ):
-            raise UserError(
-                self.env._(
+            else:
+                candidates |= move
+        # What the database says (the form's unsaved records read their origin).
+        overdue_dates = candidates._origin._collection_get_reminder_overdue_dates()
+        for move in candidates:
+            if move._origin not in overdue_dates:
+                # The next installment to pay (the invoice's due date is its last).
+                next_date = min(
+                    move.line_ids.filtered(
+                        lambda line: line.display_type == "payment_term"
+                        and not line.reconciled
+                        and line.date_maturity
+                    ).mapped("date_maturity"),
+                    default=move.invoice_date_due,
+                )
+                refusals[move] = self.env._(
                     "Invoice %(invoice)s is not overdue yet (due on %(date)s).",
-                    invoice=self.name,
-                    date=self.invoice_date_due,
+                    invoice=move.name,
+                    date=format_date(self.env, next_date),
                 )
-            )
-        if self.commercial_partner_id.collection_reminder_excluded:
-            raise UserError(
-                self.env._(
+            elif move.commercial_partner_id.collection_reminder_excluded:
+                refusals[move] = self.env._(
                     "%(partner)s is excluded from payment reminders.",
-                    partner=self.commercial_partner_id.display_name,
+                    partner=move.commercial_partner_id.display_name,
                 )
-            )
+        return refusals
 
     @api.model
     def _collection_get_reminder_domain(self, company):
         """Return the domain of the invoices of ``company`` that may be reminded:
         posted customer invoices, overdue, unpaid or partly paid, not blocked
-        (payment plan, dispute...), of customers not excluded from reminders."""
+        (payment plan, dispute...), of customers not excluded from reminders.
+
+        An invoice is overdue when one of its installments is: in 18.0
+        ``invoice_date_due`` is the date of the last installment, so the domain
+        reads the unpaid installments' ``date_maturity`` (indexed) instead.
+        """
         return [
             *self._collection_get_open_domain(),
             ("company_id", "=", company.id),
-            ("invoice_date_due", "<", fields.Date.context_today(self)),
+            (
+                "line_ids",
+                "any",
+                [
+                    ("display_type", "=", "payment_term"),
+                    ("reconciled", "=", False),
+                    ("date_maturity", "<", fields.Date.context_today(self)),
+                ],
+            ),
             ("collection_block_reason", "=", False),
             ("commercial_partner_id.collection_reminder_excluded", "=", False),
         ]
 
+    def _collection_get_reminder_overdue_dates(self):
+        """Return the due date of the oldest unpaid installment of each invoice
+        of ``self`` that has one overdue, in one query whatever their number.
+
+        :return: ``{account.move: date}``, without the invoices not overdue
+        :rtype: dict
+        """
+        if not self:
+            return {}
+        return dict(
+            self.env["account.move.line"]._read_group(
+                [
+                    ("move_id", "in", self.ids),
+                    ("display_type", "=", "payment_term"),
+                    ("reconciled", "=", False),
+                    ("date_maturity", "<", fields.Date.context_today(self)),
+                ],
+                groupby=["move_id"],
+                aggregates=["date_maturity:min"],
+            )
+        )
+
     def _collection_get_due_reminder_levels(self, levels):
         """Return the invoices of ``self`` whose next reminder level is due, with
-        that level: the highest level whose number of days is reached, above the
-        last level sent.
+        that level.
+
+        The next level of an invoice is the first level above the last one sent
+        (the first level for an invoice never reminded, whatever its age): it is
+        due once the oldest unpaid installment is overdue by the level's number
+        of days and, after a first reminder, once the difference between the
+        level's days and the last level's days has passed since the last
+        reminder. A 60-day-old invoice thus gets the levels of 7, 21 and 45 days
+        today, 14 days later and 24 days after that.
 
         :param levels: the ``collection.reminder.level`` of the invoices' company
         :return: ``{account.move: collection.reminder.level}``
@@ -592,32 +849,56 @@ class AccountMove(models.Model):
         """
         today = fields.Date.context_today(self)
         levels = levels.sorted(lambda level: (level.days_after_due, level.id))
+        overdue_dates = self._collection_get_reminder_overdue_dates()
         levels_by_move = {}
         for move in self:
-            overdue_days = (today - move.invoice_date_due).days
-            last_days = move.collection_reminder_level_id.days_after_due
-            due_levels = [
-                level
-                for level in levels
-                if last_days < level.days_after_due <= overdue_days
-            ]
-            if due_levels:
-                levels_by_move[move] = due_levels[-1]
+            overdue_date = overdue_dates.get(move)
+            if not overdue_date:
+                continue
+            last_level = move.collection_reminder_level_id
+            last_days = last_level.days_after_due
+            next_level = next(
+                (level for level in levels if level.days_after_due > last_days),
+                None,
+            )
+            if not next_level or (
+                (today - overdue_date).days < next_level.days_after_due
+            ):
+                continue
+            if last_level and (
+                (today - move.collection_reminder_date).days
+                < next_level.days_after_due - last_days
+            ):
+                continue
+            levels_by_move[move] = next_level
         return levels_by_move
 
     @api.model
-    def _collection_prepare_reminders(self):
+    def _collection_prepare_reminders(self, companies=None):
         """Return the reminders to send, one per customer and company, with ids
-        only (they survive the commits of the job).
+        only (they survive the commits of the job). Only the companies with
+        ``collection_reminders_enabled`` are considered, unless ``companies`` are
+        given (the preview shows what the job would send before it is switched
+        on). Reads only: nothing is sent or written.
 
+        :param companies: the ``res.company`` to prepare, whether their reminders
+                          are switched on or not; by default the companies whose
+                          reminders are switched on
         :return: list of ``(company_id, partner_id, move_ids, {move_id: level_id})``
                  where ``move_ids`` are all the customer's overdue invoices (listed
                  in the e-mail) and the dict holds those whose next level is due
         :rtype: list
         """
         reminders = []
+        if companies is None:
+            # Only the companies whose admin switched the reminders on.
+            company_domain = [("company_id.collection_reminders_enabled", "=", True)]
+        else:
+            company_domain = [("company_id", "in", companies.ids)]
         levels_by_company = (
-            self.env["collection.reminder.level"].search([]).grouped("company_id")
+            self.env["collection.reminder.level"]
+            .search(company_domain)
+            .grouped("company_id")
         )
         for company, levels in levels_by_company.items():
             moves = self.search_fetch(
@@ -626,6 +907,7 @@ class AccountMove(models.Model):
                     "commercial_partner_id",
                     "invoice_date_due",
                     "collection_reminder_level_id",
+                    "collection_reminder_date",
                 ],
                 order="invoice_date_due, id",
             )
@@ -654,7 +936,8 @@ class AccountMove(models.Model):
     def _cron_send_reminders(self, auto_commit=None):
         """Send every customer whose overdue invoices reached their next reminder
         level one e-mail (and SMS if the level says so) listing all their overdue
-        invoices, and record the level sent on each invoice.
+        invoices, and record the level sent on each invoice, in the companies
+        whose payment reminders are switched on.
 
         Each customer is sent in its own savepoint, together with the records that
         say it was sent (the ``collection.reminder.log`` rows, unique per invoice
@@ -735,3 +1018,56 @@ class AccountMove(models.Model):
         """Return the public link of the invoice, where the customer pays it."""
         self.ensure_one()
         return self.get_base_url() + self.get_portal_url()
+
+    def _collection_get_reminder_payable_moves(self):
+        """Return those of these invoices that a reminder offers to pay online:
+        the invoice page offers it (``_has_to_be_paid``: online payment of
+        invoices is switched on, the invoice is open, not blocked, without a
+        pending transaction), the company has a published payment provider, and
+        the customer does not pay with an offline method that is not online
+        (cheque, transfer, cash, money order: they get their instructions
+        instead). In a constant number of queries.
+
+        :return: the ``account.move`` offered to pay online
+        """
+        Provider = self.env["payment.provider"].sudo()
+        companies_online = self.company_id.filtered(
+            lambda company: Provider.search_count(
+                [
+                    *Provider._check_company_domain(company),
+                    ("state", "in", ("enabled", "test")),
+                    ("is_published", "=", True),
+                ],
+                limit=1,
+            )
+        )
+        return self.filtered(
+            lambda move: move.company_id in companies_online
+            and move._has_to_be_paid()
+            and move._collection_get_offline_method_line().offline_payment_type
+            not in REMINDER_OFFLINE_ONLY_TYPES
+        )
+
+    # ------------------------------------------------------------------
+    # Portal helpers
+    # ------------------------------------------------------------------
+
+    def _collection_filter_plan_eligible(self, partner):
+        """Return those of these invoices that ``partner`` may put in a payment
+        plan now: open, the partner's, not blocked, and their company lets
+        customers propose plans (of at least one kind).
+
+        :param recordset partner: the customer (or one of its contacts)
+        :return: the eligible invoices, in the environment of ``self``
+        :rtype: recordset
+        """
+        domain = self.env["collection.plan"]._get_eligible_invoices_domain(partner)
+        eligible = (
+            self.sudo()
+            .filtered_domain(domain)
+            .filtered(
+                lambda invoice: invoice.company_id.collection_allow_plan_proposal
+                and invoice.company_id._collection_plan_allowed_kinds()
+            )
+        )
+        return eligible.with_env(self.env)

@@ -22,6 +22,10 @@ class CollectionPlanInvoice(models.Model):
     )
     currency_id = fields.Many2one(related="plan_id.currency_id")
     amount = fields.Monetary(help="What the invoice owed when the plan was proposed.")
+    amount_credited_before = fields.Monetary(
+        help="The part of the invoice settled by credit notes before the plan was "
+        "proposed."
+    )
     amount_residual = fields.Monetary(related="move_id.amount_residual")
     payment_state = fields.Selection(related="move_id.payment_state")
     is_open = fields.Boolean(compute="_compute_is_open", store=True)
@@ -30,6 +34,16 @@ class CollectionPlanInvoice(models.Model):
     def _compute_is_open(self):
         for link in self:
             link.is_open = link.plan_id.state in ("proposed", "active")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Invoices join a plan through the plan workflow only."""
+        self.env["collection.plan"]._collection_check_workflow()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env["collection.plan"]._collection_check_workflow()
+        return super().write(vals)
 
     def init(self):
         self.env.cr.execute(

@@ -7,18 +7,30 @@ class MailThread(models.AbstractModel):
 
     def _collection_post_with_author(self, company, source, **kwargs):
         """Post the mail template ``source`` on these records as the current
-        user, or as ``company`` when the user has no e-mail address: no business
+        user, or as ``company`` when the user is a portal or public user (the
+        company sends its own e-mails) or has no e-mail address: no business
         action fails for lack of a sender address.
 
         :param company: the ``res.company`` the message is sent for
         :param source: the ``mail.template`` (or view) rendered
         :return: the ``mail.message`` posted
         """
-        author = self.env.user.partner_id
-        thread = self
-        if not author.email:
-            author = company.partner_id
-            # Without any address, Odoo's default sender is used.
-            thread = self if author.email else self.sudo()
+        user_partner = self.env.user.partner_id
+        candidates = [
+            *([] if self.env.user.share else [user_partner]),
+            company.partner_id,
+            user_partner,
+        ]
+        author = next((p for p in candidates if p.email), company.partner_id)
         kwargs.setdefault("author_id", author.id)
+        if author.email:
+            # Like the templates: from the company's address when it has one.
+            kwargs.setdefault(
+                "email_from",
+                company.partner_id.email_formatted or author.email_formatted,
+            )
+            thread = self
+        else:
+            # Without any address, Odoo's default sender is used.
+            thread = self.sudo()
         return thread.message_post_with_source(source, **kwargs)

@@ -1,16 +1,41 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
+import re
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools.misc import format_amount
 
-from ..const import COLLECTION_PARTNER_FIELDS, COLLECTION_UNSENT_STATES
+from ..const import (
+    COLLECTION_PARTNER_FIELDS,
+    COLLECTION_SUMMARY_OPERATORS,
+    COLLECTION_UNSENT_STATES,
+)
 
 _logger = logging.getLogger(__name__)
+
+# Odoo's notification layout, as invoice e-mails, with the company's footer and
+# without the header that would present the customer as "Your Contact".
+REMINDER_MAIL_LAYOUT = "account_payment_collection.collection_reminder_mail_layout"
+
+
+def _sql_like_regex(pattern):
+    """Return the regular expression matching what the SQL ``LIKE`` pattern
+    ``pattern`` matches (``%``, ``_`` and the ``\\`` escape)."""
+    parts = []
+    escaped = False
+    for char in pattern:
+        if escaped or char not in "%_\\":
+            parts.append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            parts.append(".*" if char == "%" else ".")
+    return re.compile("".join(parts), re.DOTALL)
 
 
 class ResPartner(models.Model):
@@ -53,32 +78,116 @@ class ResPartner(models.Model):
         "invoices. Contacts follow their company.",
     )
 
-    @api.depends_context("company")
+    @api.depends_context("company", "lang")
     @api.depends(*COLLECTION_PARTNER_FIELDS)
     def _compute_collection_summary(self):
         for partner in self:
-            if partner.collection_mode == "automatic":
-                partner.collection_summary = self.env._(
-                    "Automatic: %(token)s",
-                    token=partner.collection_token_id.sudo().display_name,
-                )
-            elif partner.collection_mode == "offline":
-                partner.collection_summary = self.env._(
-                    "Offline: %(method)s",
-                    method=partner.property_inbound_payment_method_line_id.name,
-                )
-            else:
-                partner.collection_summary = False
+            partner.collection_summary = self._collection_get_summary(
+                partner.collection_mode,
+                partner.property_inbound_payment_method_line_id,
+                partner.collection_token_id,
+            )
 
     def _search_collection_summary(self, operator, value):
-        if operator not in ("ilike", "=", "not ilike", "!="):
-            return []
-        domain = [
-            "|",
-            ("property_inbound_payment_method_line_id.name", operator, value),
-            ("collection_token_id.payment_details", operator, value),
-        ]
-        return domain
+        """Search the "Pays By" label as if it were a stored Char. In the current
+        company the label takes one value per offline method and per token that
+        customers pay with: each of them is matched in Python, and the matches are
+        turned back into a domain on the fields the label is made of."""
+        if operator not in COLLECTION_SUMMARY_OPERATORS:
+            raise UserError(
+                self.env._(
+                    "The Pays By column cannot be searched with the operator "
+                    "%(operator)s.",
+                    operator=operator,
+                )
+            )
+        # Every value stored in this company, whoever may read the partners: the
+        # domain returned is then applied with the user's rights.
+        Partner = self.sudo().with_context(active_test=False)
+        domains = []
+        for mode, fname, kwarg in (
+            ("offline", "property_inbound_payment_method_line_id", "method_line"),
+            ("automatic", "collection_token_id", "token"),
+        ):
+            matching_ids = [
+                record.id
+                for [record] in Partner._read_group(
+                    [("collection_mode", "=", mode)], [fname]
+                )
+                if self._collection_summary_matches(
+                    self._collection_get_summary(mode, **{kwarg: record}),
+                    operator,
+                    value,
+                )
+            ]
+            if matching_ids:
+                domains.append(
+                    [("collection_mode", "=", mode), (fname, "in", matching_ids)]
+                )
+        if self._collection_summary_matches(False, operator, value):
+            domains.append([("collection_mode", "not in", ("offline", "automatic"))])
+        return expression.OR(domains)
+
+    @api.model
+    def _collection_get_summary(self, mode, method_line=None, token=None):
+        """Return the "Pays By" label of a customer paying with ``mode``, in the
+        language of the environment.
+
+        :param str mode: the customer's ``collection_mode``
+        :param method_line: the customer's ``account.payment.method.line``
+        :param token: the customer's collection ``payment.token``
+        :return: the label, or ``False`` when the customer pays in no set way
+        """
+        if mode == "automatic":
+            return self.env._(
+                "Automatic: %(token)s",
+                token=token.sudo().display_name if token else "",
+            )
+        if mode == "offline":
+            return self.env._(
+                "Offline: %(method)s",
+                method=method_line.name if method_line else "",
+            )
+        return False
+
+    @api.model
+    def _collection_summary_matches(self, label, operator, value):
+        """Return whether ``label`` satisfies ``(operator, value)`` as PostgreSQL
+        would on a stored Char column, in the SQL Odoo generates for it: ``!=``,
+        ``not like``, ``not ilike`` and ``not in`` a list without ``False`` match an
+        empty label too, the ``like`` operators follow SQL wildcards, ``ilike``
+        ignores case and accents.
+
+        :param label: a label of `_collection_get_summary`, or ``False``
+        """
+        negative = operator in expression.NEGATIVE_TERM_OPERATORS
+        if operator == "=?":
+            if value is False or value is None:
+                return True
+            operator = "="
+        if operator in ("in", "not in"):
+            values = value if isinstance(value, list | tuple | set) else [value]
+            if label:
+                found = label in {str(v) for v in values if v not in (False, None)}
+            else:
+                found = any(v in (False, None, "") for v in values)
+            return found != negative
+        if operator in ("=", "!=") and not value:
+            return bool(label) == negative
+        if operator in expression.WILDCARD_OPERATORS and not value:
+            return not negative
+        if not label:
+            # NULL matches no comparison: Odoo adds "OR IS NULL" where it should.
+            return bool(value) == negative
+        if operator in ("=", "!="):
+            return (label == str(value)) != negative
+        pattern = "" if value is None or value is False else str(value)
+        if operator in expression.WILDCARD_OPERATORS:
+            pattern = f"%{pattern}%"
+        if operator.endswith("ilike"):
+            unaccent = self.env.registry.unaccent_python
+            label, pattern = unaccent(label.lower()), unaccent(pattern.lower())
+        return bool(_sql_like_regex(pattern).fullmatch(label)) != negative
 
     @api.depends_context("uid")
     def _compute_collection_can_edit(self):
@@ -120,6 +229,20 @@ class ResPartner(models.Model):
                 )
             if partner.collection_mode == "automatic":
                 partner._collection_check_token()
+
+    def _collection_get_debit_token(self):
+        """The token to debit this customer with in the current company, sudo,
+        or an empty recordset when they do not pay automatically or their token
+        cannot be used any more."""
+        self.ensure_one()
+        token = self.collection_token_id.sudo()
+        if (
+            self.collection_mode != "automatic"
+            or not token.active
+            or token.provider_id.state == "disabled"
+        ):
+            return self.env["payment.token"].sudo()
+        return token
 
     def _collection_check_token(self):
         """Raise unless the partner's collection token can be debited in the
@@ -315,11 +438,11 @@ class ResPartner(models.Model):
         :raise: ``psycopg2.IntegrityError`` (at flush) if a level was already sent
         """
         self.ensure_one()
-        recipients = moves.partner_id.filtered("email") or self.filtered("email")
+        recipients = self._collection_get_reminder_recipients(moves)
         if not recipients:
             _logger.info("partner %s has no e-mail address: not reminded", self.id)
             return False
-        level = max(levels_by_move.values(), key=lambda level: level.days_after_due)
+        level = self._collection_get_reminder_level(moves, levels_by_move)
         moves._collection_ensure_access_token()
         partner = self.with_context(
             collection_reminder_move_ids=moves.ids, mail_notify_force_send=False
@@ -331,7 +454,7 @@ class ResPartner(models.Model):
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
             partner_ids=recipients.ids,
-            email_layout_xmlid="mail.mail_notification_light",
+            email_layout_xmlid=REMINDER_MAIL_LAYOUT,
         )
         if level.send_sms and level.sms_template_id and (self.mobile or self.phone):
             partner._message_sms_with_template(
@@ -365,6 +488,29 @@ class ResPartner(models.Model):
             }
         )
         return message
+
+    def _collection_get_reminder_recipients(self, moves):
+        """Return who receives this customer's reminder listing ``moves``: the
+        invoices' contacts that have an e-mail address, else the customer."""
+        self.ensure_one()
+        return moves.partner_id.filtered("email") or self.filtered("email")
+
+    def _collection_get_reminder_level(self, moves, levels_by_move):
+        """Return the level whose template this customer's reminder uses: the
+        highest of the levels due on the invoices and of the levels already sent
+        for the listed invoices (``moves``, still overdue), so that the tone
+        never goes down: a new invoice's courteous reminder does not follow the
+        final notice of an older one.
+
+        :param moves: the customer's overdue ``account.move`` listed
+        :param dict levels_by_move: ``{account.move: collection.reminder.level}``
+        :rtype: collection.reminder.level
+        """
+        self.ensure_one()
+        return max(
+            [*levels_by_move.values(), *moves.collection_reminder_level_id],
+            key=lambda level: (level.days_after_due, level.id),
+        )
 
     # ------------------------------------------------------------------
     # Rendering (used by the reminder templates, rendered on the customer)
@@ -400,13 +546,68 @@ class ResPartner(models.Model):
             for currency, currency_moves in moves.grouped("currency_id").items()
         )
 
+    def _collection_get_reminder_payable_moves(self):
+        """Return the listed invoices that the reminder offers to pay online (see
+        ``account.move._collection_get_reminder_payable_moves``)."""
+        self.ensure_one()
+        moves = self._collection_get_reminder_moves()
+        return moves._collection_get_reminder_payable_moves()
+
+    def _collection_get_reminder_payment_instructions(self):
+        """Return how to pay the listed invoices offline, from their payment
+        instructions (``account.move._collection_get_payment_instructions``): one
+        block per payment method, in which a value that differs from one invoice
+        to the next (the reference to write on the cheque or the transfer) lists
+        those of all the invoices.
+
+        :return: ``[{'title': str, 'lines': [(label, value)], 'note': str}]``,
+                 empty when the customer does not pay offline
+        :rtype: list
+        """
+        self.ensure_one()
+        blocks = {}
+        for move in self._collection_get_reminder_moves():
+            instructions = move._collection_get_payment_instructions()
+            if not instructions:
+                continue
+            key = (
+                instructions["title"],
+                instructions["note"],
+                tuple(label for label, _value in instructions["lines"]),
+            )
+            block = blocks.setdefault(
+                key,
+                {
+                    "title": instructions["title"],
+                    "note": instructions["note"],
+                    "values": {label: [] for label, _value in instructions["lines"]},
+                },
+            )
+            for label, value in instructions["lines"]:
+                if value not in block["values"][label]:
+                    block["values"][label].append(value)
+        return [
+            {
+                "title": block["title"],
+                "lines": [
+                    (label, ", ".join(values))
+                    for label, values in block["values"].items()
+                ],
+                "note": block["note"],
+            }
+            for block in blocks.values()
+        ]
+
     def _collection_get_reminder_overdue_url(self):
         """Return the portal page where the customer, once logged in, pays all the
         listed invoices at once, or an empty string when it cannot serve them
-        (no portal user, several currencies or invoice addresses)."""
+        (no portal user, several currencies or invoice addresses) or when the
+        invoices are not all offered to pay online."""
         self.ensure_one()
         moves = self._collection_get_reminder_moves()
         if len(moves) < 2 or len(moves.currency_id) > 1 or len(moves.partner_id) > 1:
+            return ""
+        if moves != self._collection_get_reminder_payable_moves():
             return ""
         has_portal_user = (
             self.env["res.users"]
@@ -423,11 +624,22 @@ class ResPartner(models.Model):
     def _collection_get_reminder_pay_url(self):
         """Return one link to pay online, for text messages: the invoice's own
         link when there is one invoice, the portal's overdue invoices page when the
-        customer can log in, else the link of the oldest invoice."""
+        customer can log in, else the link of the oldest invoice offered to pay
+        online; an empty string when none is."""
         self.ensure_one()
-        moves = self._collection_get_reminder_moves()
+        moves = self._collection_get_reminder_payable_moves()
         if not moves:
             return ""
         if len(moves) > 1 and (url := self._collection_get_reminder_overdue_url()):
             return url
         return moves[0]._collection_get_reminder_invoice_url()
+
+    def _collection_get_reminder_pay_sentence(self):
+        """Return the sentence of the text message with the link to pay online,
+        in the customer's language, or an empty string when the customer is not
+        offered to pay online."""
+        self.ensure_one()
+        url = self._collection_get_reminder_pay_url()
+        if not url:
+            return ""
+        return self.env._("Pay online: %(url)s", url=url)

@@ -12,6 +12,7 @@ class CollectionCommon(AccountPaymentCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.company_data["company"]
+        cls.company.email = "compta@company.example.com"
         MethodLine = cls.env["account.payment.method.line"]
         lines = MethodLine.search(
             [("offline_payment_type", "!=", False), ("company_id", "=", cls.company.id)]

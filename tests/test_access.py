@@ -2,7 +2,7 @@
 from xmlrpc.client import Fault
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import CollectionCommon
@@ -136,6 +136,86 @@ class TestCollectionAccess(CollectionCommon, HttpCase):
             .with_user(self.portal)
             .search([("collection_mode", "=", "offline")])
         )
+
+        # Payment plans: the portal customer (Atelier Dupont) sees its own plan,
+        # its installments and its invoices, nothing of Boulangerie Martin's.
+        self._enable_plans()
+        with freeze_time("2026-11-20"):
+            own_plan = self._propose_plan(
+                self._make_invoice(self.other_customer), partner=self.other_customer
+            )
+            other_plan = self._propose_plan(
+                self._make_invoice(self.customer), partner=self.customer
+            )
+        for rule_xmlid, own, other, fname in [
+            ("collection_plan_rule_portal", own_plan, other_plan, "state"),
+            (
+                "collection_plan_installment_rule_portal",
+                own_plan.installment_ids,
+                other_plan.installment_ids,
+                "date",
+            ),
+            (
+                "collection_plan_invoice_rule_portal",
+                own_plan.invoice_link_ids,
+                other_plan.invoice_link_ids,
+                "is_open",
+            ),
+        ]:
+            with self.subTest(model=own._name):
+                self._assert_rule_hides(rule_xmlid, self.portal, own, other, fname)
+
+    def _assert_rule_hides(self, rule_xmlid, user, visible, hidden, fname):
+        """Assert that ``user`` finds and reads ``visible`` but neither finds nor
+        reads ``hidden``, and that the rule ``rule_xmlid`` is what hides them:
+        without it, ``user`` finds them."""
+        self.assertTrue(hidden)
+        Model = self.env[hidden._name].with_user(user)
+        records = visible | hidden
+        domain = [("id", "in", records.ids)]
+        self.assertEqual(Model.search(domain), visible.with_user(user))
+        self.assertFalse(Model.search([]) & hidden)
+        self.assertFalse(Model.search_count([("id", "in", hidden.ids)]))
+        if visible:
+            self.assertTrue(all(visible.with_user(user).read([fname])))
+        with self.assertRaises(AccessError):
+            hidden.with_user(user).read([fname])
+        rule = self.env.ref(f"account_payment_collection.{rule_xmlid}")
+        with self.env.cr.savepoint():
+            rule.active = False
+            self.assertEqual(Model.search(domain), records.with_user(user))
+            rule.active = True
+
+    @freeze_time("2026-11-20")
+    def test_other_company_sees_no_plan_of_this_company(self):
+        """An accountant of another company neither finds nor reads the payment
+        plans of this company, their installments or their invoices."""
+        self._enable_plans()
+        plan = self._propose_plan(self._make_invoice(self.customer))
+        other_company = self.setup_other_company(name="Collection Paris")["company"]
+        accountant_b = new_test_user(
+            self.env,
+            "apc_accountant_paris",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=other_company.id,
+            company_ids=[(6, 0, other_company.ids)],
+        )
+        for rule_xmlid, records, fname in [
+            ("collection_plan_rule_company", plan, "state"),
+            ("collection_plan_installment_rule_company", plan.installment_ids, "date"),
+            ("collection_plan_invoice_rule_company", plan.invoice_link_ids, "is_open"),
+        ]:
+            with self.subTest(model=records._name):
+                self.assertTrue(
+                    self.env.ref(
+                        f"account_payment_collection.{rule_xmlid}",
+                        raise_if_not_found=False,
+                    ),
+                    f"no multi-company rule {rule_xmlid}",
+                )
+                self._assert_rule_hides(
+                    rule_xmlid, accountant_b, records.browse(), records, fname
+                )
 
     def test_methods_and_settings_are_per_company(self):
         other_company = self.setup_other_company(name="Collection Paris")["company"]

@@ -1,6 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo.exceptions import ValidationError
+from lxml import etree
+
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import freeze_time, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import CollectionCommon
 
@@ -142,29 +145,261 @@ class TestPartnerCollection(CollectionCommon):
             paid_invoice.preferred_payment_method_line_id, self.cheque_line
         )
 
+    def _get_filter_domains(self, model, view_xmlid):
+        """Return the filters of a search view as ``{name: domain}``."""
+        view = self.env.ref(view_xmlid)
+        arch = self.env[model].get_views([(view.id, "search")])["views"]["search"][
+            "arch"
+        ]
+        return {
+            node.get("name"): node.get("domain")
+            for node in etree.fromstring(arch).iterfind(".//filter")
+        }
+
+    def _create_customers(self, *names):
+        return self.env["res.partner"].create(
+            [{"name": name, "is_company": True} for name in names]
+        )
+
     def test_customer_list_filters_and_groups(self):
         Partner = self.env["res.partner"]
         self._set_offline(self.customer)
         self._set_offline(self.other_customer, self.cash_line)
-        domain_cheque = [
-            ("collection_mode", "=", "offline"),
-            (
-                "property_inbound_payment_method_line_id.offline_payment_type",
-                "=",
-                "cheque",
-            ),
-        ]
-        self.assertEqual(
-            Partner.search(domain_cheque + [("is_company", "=", True)]), self.customer
+        other_line = (
+            self.env["account.payment.method.line"]
+            .with_context(default_payment_type="inbound")
+            .create(
+                {
+                    "name": "Lyon office counter",
+                    "offline_payment_type": "other",
+                    "journal_id": self.company_data["default_journal_bank"].id,
+                }
+            )
         )
-        self.assertIn(self.contact, Partner.search(domain_cheque))
+        by_transfer, by_money_order, by_other, automatic, unset = (
+            self._create_customers(
+                "Transfer Co", "Money Order Co", "Other Co", "Automatic Co", "Unset Co"
+            )
+        )
+        self._set_offline(by_transfer, self.transfer_line)
+        self._set_offline(by_money_order, self.money_order_line)
+        self._set_offline(by_other, other_line)
+        self._set_automatic(automatic, self._create_collection_token(automatic))
+        everyone = (
+            self.customer
+            | self.contact
+            | self.other_customer
+            | by_transfer
+            | by_money_order
+            | by_other
+            | automatic
+            | unset
+        )
+        # The add-on's filters of the customer list, as the web client reads them.
+        filters = self._get_filter_domains(
+            "res.partner", "base.view_res_partner_filter"
+        )
+        expected = {
+            "collection_cheque": self.customer | self.contact,
+            "collection_transfer": by_transfer,
+            "collection_cash": self.other_customer,
+            "collection_money_order": by_money_order,
+            "collection_other": by_other,
+            "collection_automatic": automatic,
+        }
+        for name, partners in expected.items():
+            with self.subTest(filter=name):
+                self.assertIn(name, filters)
+                self.assertEqual(
+                    Partner.search(
+                        safe_eval(filters[name]) + [("id", "in", everyone.ids)]
+                    ),
+                    partners,
+                )
+        # Its group-bys, on how customers pay and with which method.
+        view = self.env.ref("base.view_res_partner_filter")
+        arch = Partner.get_views([(view.id, "search")])["views"]["search"]["arch"]
+        group_bys = {
+            node.get("name"): safe_eval(node.get("context")).get("group_by")
+            for node in etree.fromstring(arch).iterfind(".//filter[@context]")
+        }
+        self.assertEqual(group_bys["group_collection_mode"], "collection_mode")
+        self.assertEqual(
+            group_bys["group_collection_method"],
+            "property_inbound_payment_method_line_id",
+        )
         groups = Partner._read_group(
-            [("id", "in", (self.customer | self.other_customer).ids)],
-            ["collection_mode"],
-            ["__count"],
+            [("id", "in", everyone.ids)], ["collection_mode"], ["__count"]
         )
-        self.assertEqual(groups, [("offline", 2)])
+        self.assertEqual(dict(groups), {False: 1, "automatic": 1, "offline": 6})
+        groups = Partner._read_group(
+            [("id", "in", everyone.ids)],
+            ["property_inbound_payment_method_line_id"],
+            ["id:recordset"],
+        )
+        self.assertEqual(dict(groups)[self.cheque_line], self.customer | self.contact)
+        self.assertEqual(dict(groups)[other_line], by_other)
+
+    def _prepare_summary_customers(self):
+        """Customers paying by cheque (with its contact), by transfer,
+        automatically, and one in no set way.
+
+        :return: ``(cheque, transfer, automatic, unset)``; ``cheque`` includes the
+                 contact
+        """
+        transfer, automatic, unset = self._create_customers(
+            "Transfer Co", "Automatic Co", "Unset Co"
+        )
+        self._set_offline(self.customer)
+        self._set_offline(transfer, self.transfer_line)
+        self._set_automatic(automatic, self._create_collection_token(automatic))
+        return self.customer | self.contact, transfer, automatic, unset
+
+    def _search_summary(self, partners, operator, value, lang=None):
+        Partner = self.env["res.partner"].with_context(lang=lang or "en_US")
+        return Partner.search(
+            [("collection_summary", operator, value), ("id", "in", partners.ids)]
+        )
+
+    def test_pays_by_column_searched_with_every_operator(self):
+        """Searching the "Pays By" column finds what it shows, with every operator
+        of the web client and of the API, as if the label were stored."""
+        cheque, transfer, automatic, unset = self._prepare_summary_customers()
+        everyone = cheque | transfer | automatic | unset
+        token_label = f"Automatic: {automatic.collection_token_id.display_name}"
         self.assertEqual(
-            Partner.search([("collection_summary", "ilike", "Cash")]),
+            everyone.mapped("collection_summary"),
+            [
+                "Offline: Cheque",
+                "Offline: Cheque",
+                "Offline: Bank transfer",
+                token_label,
+                False,
+            ],
+        )
+        none = everyone.browse()
+        cases = [
+            # The words shown, typed in the search bar.
+            ("ilike", "offline", cheque | transfer),
+            ("ilike", "Offline: Cheque", cheque),
+            ("ilike", "automatic", automatic),
+            ("ilike", "cheque", cheque),
+            ("ilike", "4242", automatic),
+            ("ilike", "off%cheq", cheque),
+            ("ilike", "", everyone),
+            ("not ilike", "offline", automatic | unset),
+            ("not ilike", "CHEQUE", transfer | automatic | unset),
+            ("=", "Offline: Cheque", cheque),
+            ("=", "offline: cheque", none),
+            ("=", "Offline", none),
+            ("!=", "Offline: Cheque", transfer | automatic | unset),
+            # "Is set" and "is not set".
+            ("=", False, unset),
+            ("!=", False, cheque | transfer | automatic),
+            ("in", ["Offline: Cheque", token_label], cheque | automatic),
+            ("in", ["Offline: Cheque", False], cheque | unset),
+            ("in", ["Offline"], none),
+            ("in", [], none),
+            ("not in", ["Offline: Cheque"], transfer | automatic | unset),
+            ("not in", ["Offline: Cheque", False], transfer | automatic),
+            ("=like", "Offline:%", cheque | transfer),
+            ("=like", "offline:%", none),
+            ("=ilike", "offline:%", cheque | transfer),
+            ("=ilike", "offline", none),
+            ("like", "Cheque", cheque),
+            ("like", "cheque", none),
+            ("like", "Offline: _heque", cheque),
+            ("not like", "Cheque", transfer | automatic | unset),
+            ("=?", False, everyone),
+            ("=?", "Offline: Cheque", cheque),
+        ]
+        for operator, value, expected in cases:
+            with self.subTest(operator=operator, value=value):
+                self.assertEqual(
+                    self._search_summary(everyone, operator, value), expected
+                )
+        # A negated term is the complement of the term.
+        self.assertEqual(
+            self.env["res.partner"].search(
+                ["!", ("collection_summary", "ilike", "offline")]
+                + [("id", "in", everyone.ids)]
+            ),
+            automatic | unset,
+        )
+        with self.assertRaises(UserError):
+            self._search_summary(everyone, "<", "Offline")
+
+    def test_pays_by_column_searched_as_shown(self):
+        """The search follows the label shown: in the user's language, in the
+        current company, and for a token archived since it was chosen."""
+        cheque, transfer, automatic, unset = self._prepare_summary_customers()
+        everyone = cheque | transfer | automatic | unset
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.assertEqual(self.customer.collection_summary, "Offline: Cheque")
+        self.assertEqual(
+            self.customer.with_context(lang="fr_FR").collection_summary,
+            "Hors ligne : Cheque",
+        )
+        for operator, value, expected in [
+            ("ilike", "hors ligne", cheque | transfer),
+            ("=", "Hors ligne : Cheque", cheque),
+            ("ilike", "automatique", automatic),
+            ("ilike", "offline", self.env["res.partner"]),
+            ("not ilike", "hors ligne", automatic | unset),
+        ]:
+            with self.subTest(operator=operator, value=value):
+                self.assertEqual(
+                    self._search_summary(everyone, operator, value, lang="fr_FR"),
+                    expected,
+                )
+
+        # A token archived since: still shown, still found.
+        automatic.collection_token_id.active = False
+        self.assertTrue(automatic.collection_summary.startswith("Automatic: "))
+        self.assertEqual(
+            self._search_summary(everyone, "ilike", "automatic"), automatic
+        )
+
+        # Another company: the customer pays cash there, by cheque here.
+        other_company = self.setup_other_company(name="Collection Paris")["company"]
+        cash_b = self.env["account.payment.method.line"].search(
+            [
+                ("company_id", "=", other_company.id),
+                ("offline_payment_type", "=", "cash"),
+            ]
+        )
+        customer_b = self.customer.with_company(other_company)
+        self._set_offline(customer_b, cash_b)
+        self.assertEqual(customer_b.collection_summary, "Offline: Cash")
+        Partner_b = self.env["res.partner"].with_company(other_company)
+        domain = [("id", "in", everyone.ids)]
+        self.assertEqual(
+            Partner_b.search([("collection_summary", "ilike", "cash")] + domain),
+            cheque,
+        )
+        self.assertFalse(
+            Partner_b.search([("collection_summary", "ilike", "cheque")] + domain)
+        )
+        self.assertEqual(
+            Partner_b.search([("collection_summary", "=", False)] + domain),
+            transfer | automatic | unset,
+        )
+        self.assertEqual(
+            self._search_summary(everyone, "ilike", "cash"), self.env["res.partner"]
+        )
+
+    def test_pays_by_column_in_the_search_bar(self):
+        """Typing in the customer list's search bar proposes "Pays By"."""
+        self._set_offline(self.other_customer, self.cash_line)
+        view = self.env.ref("base.view_res_partner_filter")
+        arch = self.env["res.partner"].get_views([(view.id, "search")])["views"][
+            "search"
+        ]["arch"]
+        [field] = etree.fromstring(arch).iterfind(
+            ".//field[@name='collection_summary']"
+        )
+        self.assertFalse(field.get("operator"))  # ilike, the default
+        self.assertEqual(
+            self.env["res.partner"].search([("collection_summary", "ilike", "Cash")]),
             self.other_customer,
         )

@@ -57,8 +57,9 @@ class TestPlanConcurrency(BaseCase):
             env["collection.plan"].search(
                 [("partner_id", "=", cls.partner_id)]
             ).unlink()
-            invoice.with_context(collection_plan_workflow=True).write(
-                {"collection_block_reason": False, "collection_plan_id": False}
+            invoice._collection_write_plan_state(
+                {"collection_block_reason": False, "collection_plan_id": False},
+                "Test clean-up",
             )
             invoice.button_draft()
             invoice.button_cancel()

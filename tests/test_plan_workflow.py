@@ -7,6 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
 
+from ..utils import PLAN_WORKFLOW
 from .common import CollectionCommon
 
 
@@ -131,9 +132,9 @@ class TestPlanWorkflow(CollectionCommon):
             mute_logger("odoo.sql_db"),
             self.env.cr.savepoint(),
         ):
-            self.env["collection.plan.invoice"].create(
-                {"plan_id": plan.id, "move_id": self.invoice_1.id}
-            )
+            self.env["collection.plan.invoice"].sudo().with_context(
+                collection_plan_workflow=PLAN_WORKFLOW
+            ).create({"plan_id": plan.id, "move_id": self.invoice_1.id})
             self.env.flush_all()
         self.assertEqual(self.Plan.search_count([]), 1)
 
@@ -169,13 +170,13 @@ class TestPlanWorkflow(CollectionCommon):
 
     def test_refuse_with_reason_unblocks(self):
         plan = self._propose()
-        wizard = self.env["collection.plan.refuse"].with_context(active_ids=plan.ids)
+        wizard = self.env["collection.plan.reason"].with_context(active_ids=plan.ids)
         with self.assertRefused(UserError, "why the plan is refused"):
-            wizard.create({"reason": " "}).action_refuse()
+            wizard.create({"reason": " "}).action_confirm()
         self.assertEqual(plan.state, "proposed")
         wizard.create(
             {"reason": "Three installments at most for this amount"}
-        ).action_refuse()
+        ).action_confirm()
         self.assertEqual(plan.state, "refused")
         invoices = self.invoice_1 | self.invoice_2
         self.assertFalse(any(invoices.mapped("collection_block_reason")))
