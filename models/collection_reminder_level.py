@@ -28,8 +28,11 @@ class CollectionReminderLevel(models.Model):
     days_after_due = fields.Integer(
         string="Days After Due Date",
         required=True,
-        help="Sent to the customer once an invoice is overdue by this many days. "
-        "Each level is sent at most once per invoice, in increasing order of days.",
+        help="Each invoice receives the levels one by one, in increasing order of "
+        "days, starting with the first whatever its age: a level is sent once the "
+        "invoice is overdue by this many days and, after the first, once the "
+        "difference with the previous level's days has passed since the previous "
+        "reminder.",
     )
     mail_template_id = fields.Many2one(
         comodel_name="mail.template",

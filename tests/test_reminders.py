@@ -1,13 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import re
 from contextlib import closing
 from unittest.mock import patch
 
 from psycopg2 import IntegrityError
 
 from odoo import SUPERUSER_ID, Command
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import format_amount, mute_logger
 
 from .common import CollectionCommon
 
@@ -27,6 +28,8 @@ class TestReminders(CollectionCommon):
         super().setUpClass()
         cls.Level = cls.env["collection.reminder.level"]
         cls.Log = cls.env["collection.reminder.log"]
+        # Off on install: an admin switches them on in the Invoicing settings.
+        cls.company.collection_reminders_enabled = True
         # Only this test company's customers are reminded, whatever else the
         # database holds (demo data, other companies).
         cls.Level.sudo().search([("company_id", "!=", cls.company.id)]).active = False
@@ -43,6 +46,11 @@ class TestReminders(CollectionCommon):
         cls.cron = cls.env.ref(
             "account_payment_collection.ir_cron_collection_send_reminders"
         )
+        # Invoices can be paid online: switched on, with a published provider.
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "account_payment.enable_portal_payment", "True"
+        )
+        cls.demo_provider.is_published = True
 
     # ------------------------------------------------------------------
     # Helpers
@@ -58,8 +66,26 @@ class TestReminders(CollectionCommon):
 
     def _overdue(self, partner, days, amount=100.0):
         """A posted invoice overdue by ``days`` days on TODAY."""
-        due = {8: "2026-12-23", 10: "2026-12-21", 25: "2026-12-06", 50: "2026-11-11"}
+        due = {
+            8: "2026-12-23",
+            10: "2026-12-21",
+            25: "2026-12-06",
+            50: "2026-11-11",
+            60: "2026-11-01",
+        }
         return self._make_invoice(partner, amount=amount, due_date=due[days])
+
+    def _log_sent(self, invoice, level, date):
+        """Record ``level`` as sent for ``invoice`` on ``date`` (an earlier run)."""
+        return self.Log.sudo().create(
+            {
+                "move_id": invoice.id,
+                "level_id": level.id,
+                "partner_id": invoice.commercial_partner_id.id,
+                "company_id": invoice.company_id.id,
+                "date": date,
+            }
+        )
 
     def _reminders_of(self, partner):
         """The reminder e-mails posted on the customer."""
@@ -78,9 +104,9 @@ class TestReminders(CollectionCommon):
 
     def _block(self, invoice, reason):
         """Block the invoice as the payment plan workflow does."""
-        invoice.with_context(
-            collection_plan_workflow=True
-        ).collection_block_reason = reason
+        invoice._collection_write_plan_state(
+            {"collection_block_reason": reason}, "Payment plan workflow"
+        )
 
     def _pay(self, invoice):
         self.env["account.payment.register"].with_context(
@@ -144,8 +170,8 @@ class TestReminders(CollectionCommon):
             "2026-12-28": False,  # 3 days: no level yet
             "2026-12-24": "courteous",  # 7 days: exactly the first level
             "2026-12-11": "courteous",  # 20 days
-            "2026-12-10": "firm",  # 21 days
-            "2026-11-16": "final",  # 45 days: skips the levels never sent
+            "2026-12-10": "courteous",  # 21 days: the first level comes first
+            "2026-11-16": "courteous",  # 45 days: never skips a level
         }
         invoices = {
             date: self._make_invoice(self.customer, due_date=date) for date in due
@@ -157,27 +183,34 @@ class TestReminders(CollectionCommon):
         for date, level in due.items():
             expected = getattr(self, level) if level else None
             self.assertEqual(selected.get(invoices[date]), expected, date)
-        # Only levels above the last one sent are due.
-        self.Log.sudo().create(
-            [
-                {
-                    "move_id": invoices[date].id,
-                    "level_id": level.id,
-                    "partner_id": self.customer.id,
-                    "company_id": self.company.id,
-                }
-                for date, level in (
-                    ("2026-12-10", self.firm),
-                    ("2026-11-16", self.courteous),
-                )
-            ]
-        )
-        self.assertEqual(invoices["2026-12-10"].collection_reminder_level_id, self.firm)
-        selected = Move.union(*invoices.values())._collection_get_due_reminder_levels(
-            levels
-        )
-        self.assertNotIn(invoices["2026-12-10"], selected)
-        self.assertEqual(selected[invoices["2026-11-16"]], self.final)
+
+        # After a reminder, the next level above the last one sent waits for its
+        # number of days after the due date and for the gap between the two
+        # levels since the last reminder (firm: 21 - 7 = 14, final: 45 - 21 = 24).
+        cases = [
+            # (due date, last level sent, on, next level due)
+            ("2026-12-10", self.courteous, "2026-12-17", self.firm),  # 21 d, 14 d
+            ("2026-12-10", self.courteous, "2026-12-18", None),  # 13 days since
+            ("2026-12-11", self.courteous, "2026-12-01", None),  # 20 days overdue
+            ("2026-11-16", self.firm, "2026-12-07", self.final),  # 45 d, 24 d
+            ("2026-11-16", self.firm, "2026-12-08", None),  # 23 days since
+            ("2026-11-16", self.courteous, "2026-11-23", self.firm),  # not final
+            ("2026-11-01", self.final, "2026-12-01", None),  # all levels sent
+        ]
+        reminded = Move
+        for due_date, level, date, _next_level in cases:
+            invoice = self._make_invoice(self.customer, due_date=due_date)
+            self._log_sent(invoice, level, date)
+            self.assertEqual(invoice.collection_reminder_level_id, level)
+            self.assertEqual(str(invoice.collection_reminder_date), date)
+            reminded |= invoice
+        selected = reminded._collection_get_due_reminder_levels(levels)
+        for invoice, (due_date, level, date, next_level) in zip(
+            reminded, cases, strict=True
+        ):
+            self.assertEqual(
+                selected.get(invoice), next_level, f"{due_date} {level.name} {date}"
+            )
 
     # ------------------------------------------------------------------
     # The job
@@ -187,6 +220,8 @@ class TestReminders(CollectionCommon):
     def test_one_email_per_customer(self):
         recent = self._overdue(self.customer, 10, amount=120.0)
         older = self._overdue(self.customer, 25, amount=250.0)
+        # Its first reminder was 14 days ago: the firm level is due.
+        first_log = self._log_sent(older, self.courteous, "2026-12-17")
         not_due = self._make_invoice(self.customer, due_date="2027-01-15")
         other = self._overdue(self.other_customer, 8)
         self.assertEqual(self._run_reminders(), 2)
@@ -209,7 +244,7 @@ class TestReminders(CollectionCommon):
         self.assertEqual(older.collection_reminder_level_id, self.firm)
         self.assertEqual(str(older.collection_reminder_date), TODAY)
         self.assertFalse(not_due.collection_reminder_level_id)
-        logs = self.Log.search([("partner_id", "=", self.customer.id)])
+        logs = self.Log.search([("partner_id", "=", self.customer.id)]) - first_log
         self.assertEqual(
             {(log.move_id, log.level_id) for log in logs},
             {(recent, self.courteous), (older, self.firm)},
@@ -229,12 +264,16 @@ class TestReminders(CollectionCommon):
             self.assertEqual(self._run_reminders(), 1)
             self.assertEqual(self._run_reminders(), 0, "nothing new to send")
             self.assertEqual(len(self._reminders_of(self.customer)), 1)
-        with freeze_time("2027-01-01"):
-            self.assertEqual(self._run_reminders(), 0, "firm level not reached")
-        with freeze_time("2027-01-12"):  # 21 days
+        with freeze_time("2027-01-11"):
+            # 21 days overdue, but only 11 days since the first reminder.
+            self.assertEqual(self._run_reminders(), 0, "firm level not due yet")
+        with freeze_time("2027-01-14"):  # 21 - 7 = 14 days since
             self.assertEqual(self._run_reminders(), 1)
             self.assertEqual(self._run_reminders(), 0)
-        with freeze_time("2027-03-01"):
+            self.assertEqual(invoice.collection_reminder_level_id, self.firm)
+        with freeze_time("2027-02-06"):  # 47 days overdue, 23 days since
+            self.assertEqual(self._run_reminders(), 0, "final notice not due yet")
+        with freeze_time("2027-02-07"):  # 45 - 21 = 24 days since
             self.assertEqual(self._run_reminders(), 1)
             self.assertEqual(self._run_reminders(), 0)
         with freeze_time("2027-06-01"):
@@ -254,6 +293,148 @@ class TestReminders(CollectionCommon):
                         "company_id": self.company.id,
                     }
                 )
+
+    def test_old_invoice_starts_with_first_level(self):
+        """An invoice 60 days overdue gets the first level first, then each next
+        level after the gap between the levels (21 - 7, then 45 - 21 days)."""
+        with freeze_time(TODAY):
+            invoice = self._overdue(self.customer, 60)
+            self.assertEqual(self._run_reminders(), 1)
+            self.assertEqual(invoice.collection_reminder_level_id, self.courteous)
+            self.assertIn("friendly reminder", self._mails_of(self.customer).subject)
+        with freeze_time("2027-01-13"):  # 13 days later
+            self.assertEqual(self._run_reminders(), 0)
+        with freeze_time("2027-01-14"):  # 14 days later
+            self.assertEqual(self._run_reminders(), 1)
+            self.assertEqual(invoice.collection_reminder_level_id, self.firm)
+        with freeze_time("2027-02-06"):  # 23 days later
+            self.assertEqual(self._run_reminders(), 0)
+        with freeze_time("2027-02-07"):  # 24 days later
+            self.assertEqual(self._run_reminders(), 1)
+            self.assertEqual(invoice.collection_reminder_level_id, self.final)
+        logs = self.Log.search([("move_id", "=", invoice.id)], order="date")
+        self.assertEqual(logs.level_id, self.courteous + self.firm + self.final)
+        self.assertEqual(
+            [str(date) for date in logs.mapped("date")],
+            [TODAY, "2027-01-14", "2027-02-07"],
+        )
+        subjects = self._reminders_of(self.customer).sorted("id").mapped("subject")
+        self.assertEqual(len(subjects), 3)
+        for subject, tone in zip(
+            subjects,
+            ("friendly reminder", "second reminder", "final notice"),
+            strict=True,
+        ):
+            self.assertIn(tone, subject)
+
+    @freeze_time(TODAY)
+    def test_reminders_switched_off(self):
+        """Off (as on install), nothing is sent, by the job or by hand, until an
+        admin switches the reminders on in the Invoicing settings."""
+        new_company = self.env["res.company"].create({"name": "Nouvelle Société"})
+        self.assertFalse(new_company.collection_reminders_enabled, "off by default")
+        self.company.collection_reminders_enabled = False
+        invoice = self._overdue(self.customer, 25)
+        self.assertEqual(self._run_reminders(), 0)
+        with self.assertRefused(
+            UserError,
+            "Payment reminders are switched off for .*: switch them on in "
+            "Invoicing > Configuration > Settings",
+        ):
+            invoice.action_collection_send_reminder()
+        self.assertFalse(invoice.collection_reminder_level_id)
+        self.assertFalse(self.Log.search([("partner_id", "=", self.customer.id)]))
+        self.assertFalse(self._reminders_of(self.customer))
+        self.assertFalse(
+            invoice.message_ids.filtered(
+                lambda message: "Payment reminder sent" in (message.body or "")
+            )
+        )
+
+        settings = self.env["res.config.settings"].with_company(self.company).create({})
+        self.assertFalse(settings.collection_reminders_enabled)
+        settings.collection_reminders_enabled = True
+        settings.execute()
+        self.assertTrue(self.company.collection_reminders_enabled)
+        self.assertEqual(self._run_reminders(), 1)
+        self.assertEqual(invoice.collection_reminder_level_id, self.courteous)
+
+    def _make_installment_invoice(self, partner, amount=1000.0):
+        """An invoice of 2026-12-21 with two installments: 30% at once (10 days
+        overdue on TODAY) and 70% in 30 days (not due yet)."""
+        term = self.env["account.payment.term"].create(
+            {
+                "name": "30% now, 70% in 30 days",
+                "line_ids": [
+                    Command.create(
+                        {"value": "percent", "value_amount": 30.0, "nb_days": 0}
+                    ),
+                    Command.create(
+                        {"value": "percent", "value_amount": 70.0, "nb_days": 30}
+                    ),
+                ],
+            }
+        )
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": "2026-12-21",
+                "invoice_payment_term_id": term.id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Maintenance",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        invoice.action_post()
+        return invoice
+
+    @freeze_time(TODAY)
+    def test_installments_follow_their_own_due_dates(self):
+        invoice = self._make_installment_invoice(self.customer)
+        # In 18.0 the invoice's due date is its last installment's.
+        self.assertEqual(str(invoice.invoice_date_due), "2027-01-20")
+        self.assertEqual(
+            [
+                (str(data["date_maturity"]), data["amount_residual_currency_unsigned"])
+                for data in invoice._get_installments_data()
+            ],
+            [("2026-12-21", 300.0), ("2027-01-20", 700.0)],
+        )
+        self.assertEqual(self._run_reminders(), 1)
+        self.assertEqual(invoice.collection_reminder_level_id, self.courteous)
+        mail = self._mails_of(self.customer)
+        self.assertIn("friendly reminder", mail.subject)
+        self.assertIn(invoice.name, mail.body_html)
+        # Listed with the amount due (the e-mail escapes the non-breaking space).
+        amount_due = format_amount(
+            self.env, invoice.amount_residual, invoice.currency_id
+        ).replace("\N{NO-BREAK SPACE}", "&nbsp;")
+        self.assertEqual(amount_due, "$&nbsp;1,000.00")
+        self.assertIn(amount_due, mail.body_html)
+
+    @freeze_time(TODAY)
+    def test_installment_paid_rest_not_due(self):
+        """The overdue installment is paid, the next one is not due yet: nothing
+        to remind."""
+        invoice = self._make_installment_invoice(self.customer)
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({"amount": 300.0})._create_payments()
+        self.assertEqual(invoice.payment_state, "partial")
+        self.assertEqual(invoice.amount_residual, 700.0)
+        self.assertEqual(self._run_reminders(), 0)
+        with self.assertRefused(UserError, "not overdue yet \\(due on 01/20/2027\\)"):
+            invoice.action_collection_send_reminder()
+        self.assertFalse(invoice.collection_reminder_level_id)
+        self.assertFalse(self._reminders_of(self.customer))
 
     @freeze_time(TODAY)
     def test_failing_customer_does_not_stop_the_others(self):
@@ -358,10 +539,10 @@ class TestReminders(CollectionCommon):
             self.Log.search([("partner_id", "in", (self.customer + contact).ids)])
         )
 
-        # Once the plan is refused, reminders resume, at the level due now.
+        # Once the plan is refused, reminders resume, with the first level.
         self._block(proposed, False)
         self.assertEqual(self._run_reminders(), 1)
-        self.assertEqual(proposed.collection_reminder_level_id, self.firm)
+        self.assertEqual(proposed.collection_reminder_level_id, self.courteous)
         mail = self._mails_of(self.customer)
         self.assertIn(proposed.name, mail.body_html)
         self.assertNotIn(disputed.name, mail.body_html)
@@ -372,7 +553,10 @@ class TestReminders(CollectionCommon):
         self.customer.mobile = "+33 6 12 34 56 78"
         self.final.send_sms = True
         invoice = self._overdue(self.contact, 50, amount=80.0)
+        self._log_sent(invoice, self.courteous, "2026-11-18")
+        self._log_sent(invoice, self.firm, "2026-12-07")  # 24 days ago
         self.assertEqual(self._run_reminders(), 1)
+        self.assertEqual(invoice.collection_reminder_level_id, self.final)
         mail = self._mails_of(self.customer)
         self.assertEqual(mail.recipient_ids, self.contact, "the invoice's contact")
         self.assertIn("final notice", mail.subject)
@@ -396,6 +580,10 @@ class TestReminders(CollectionCommon):
     @freeze_time(TODAY)
     def test_levels_per_company(self):
         company_2 = self.setup_other_company()["company"]
+        company_2.collection_reminders_enabled = True
+        self._prepare_provider(
+            "demo", company=company_2, update_values={"is_published": True}
+        )
         first_2 = self.Level.search(
             [("company_id", "=", company_2.id)], order="days_after_due", limit=1
         )
@@ -457,18 +645,22 @@ class TestReminders(CollectionCommon):
         older = self._overdue(self.customer, 25)
         recent.action_collection_send_reminder()
         self.assertEqual(recent.collection_reminder_level_id, self.courteous)
-        self.assertEqual(older.collection_reminder_level_id, self.firm)
+        # The other overdue invoice gets its first reminder too, listed in the same
+        # e-mail.
+        self.assertEqual(older.collection_reminder_level_id, self.courteous)
         messages = self._reminders_of(self.customer)
         self.assertEqual(len(messages), 1)
         self.assertIn(recent.name, messages.body)
         self.assertIn(older.name, messages.body)
         self.assertEqual(messages.author_id, self.env.user.partner_id)
-        # Again: the next level of this invoice, even before its days.
+        # Again: the next level of this invoice, even before its days; the other
+        # invoice waits 14 days for its next level.
         recent.action_collection_send_reminder()
         self.assertEqual(recent.collection_reminder_level_id, self.firm)
-        self.assertEqual(older.collection_reminder_level_id, self.firm)
+        self.assertEqual(older.collection_reminder_level_id, self.courteous)
         recent.action_collection_send_reminder()
         self.assertEqual(recent.collection_reminder_level_id, self.final)
+        self.assertEqual(older.collection_reminder_level_id, self.courteous)
         with self.assertRefused(UserError, "last reminder level"):
             recent.action_collection_send_reminder()
         self.assertEqual(len(self._reminders_of(self.customer)), 3)
@@ -507,7 +699,7 @@ class TestReminders(CollectionCommon):
         cases = [
             (blocked, "blocked \\(Payment plan proposed\\)"),
             (paid, "is paid"),
-            (not_due, "not overdue yet"),
+            (not_due, "not overdue yet \\(due on 01/15/2027\\)"),
             (draft, "only sent for posted customer invoices"),
             (excluded, "excluded from payment reminders"),
             (no_email, "has no e-mail address"),
@@ -522,3 +714,398 @@ class TestReminders(CollectionCommon):
         self.assertFalse(self.Log.search([("partner_id", "in", partners.ids)]))
         for partner in partners:
             self.assertFalse(self._reminders_of(partner))
+
+    # ------------------------------------------------------------------
+    # The tone never goes down
+    # ------------------------------------------------------------------
+
+    @freeze_time(TODAY)
+    def test_tone_never_goes_down(self):
+        """An invoice already had the final notice and is still overdue: the
+        courteous level of a new invoice goes out in a final notice listing both,
+        each invoice keeping its own level."""
+        old = self._overdue(self.customer, 60)
+        old_logs = (
+            self._log_sent(old, self.courteous, "2026-11-08")
+            | self._log_sent(old, self.firm, "2026-11-22")
+            | self._log_sent(old, self.final, "2026-12-16")
+        )
+        new = self._overdue(self.customer, 10)
+        self.assertEqual(self._run_reminders(), 1)
+        mail = self._mails_of(self.customer)
+        self.assertEqual(len(mail), 1)
+        self.assertIn("final notice", mail.subject)
+        self.assertIn("Despite our reminders", mail.body_html)
+        self.assertIn(old.name, mail.body_html)
+        self.assertIn(new.name, mail.body_html)
+        self.assertEqual(new.collection_reminder_log_ids.level_id, self.courteous)
+        self.assertEqual(new.collection_reminder_level_id, self.courteous)
+        self.assertEqual(old.collection_reminder_log_ids, old_logs, "no new log")
+        self.assertEqual(old.collection_reminder_level_id, self.final)
+
+        # By hand too: a third invoice's first reminder is a final notice.
+        third = self._overdue(self.customer, 8)
+        third.action_collection_send_reminder()
+        self.assertEqual(third.collection_reminder_level_id, self.courteous)
+        last = self._reminders_of(self.customer).sorted("id")[-1]
+        self.assertIn("final notice", last.subject)
+        self.assertEqual(old.collection_reminder_log_ids, old_logs)
+
+    @freeze_time(TODAY)
+    def test_tone_follows_listed_invoices_only(self):
+        """Once the invoice that had the final notice is paid, the next reminder
+        of the others starts again from their own level."""
+        old = self._overdue(self.customer, 60)
+        self._log_sent(old, self.final, "2026-12-16")
+        self._pay(old)
+        new = self._overdue(self.customer, 10)
+        self.assertEqual(self._run_reminders(), 1)
+        mail = self._mails_of(self.customer)
+        self.assertIn("friendly reminder", mail.subject)
+        self.assertNotIn(old.name, mail.body_html)
+        self.assertEqual(new.collection_reminder_level_id, self.courteous)
+
+    # ------------------------------------------------------------------
+    # How the customer pays
+    # ------------------------------------------------------------------
+
+    @freeze_time(TODAY)
+    def test_offline_customer_gets_instructions_not_links(self):
+        self.company.collection_cheque_payee = "Compta Services SAS"
+        self._set_offline(self.customer, self.cheque_line)
+        self.customer.mobile = "+33 6 12 34 56 78"
+        self.courteous.write(
+            {
+                "send_sms": True,
+                "sms_template_id": self.env.ref(
+                    "account_payment_collection.sms_template_reminder"
+                ).id,
+            }
+        )
+        first = self._overdue(self.customer, 10)
+        second = self._overdue(self.customer, 25)
+        self.assertEqual(self._run_reminders(), 1)
+        mail = self._mails_of(self.customer)
+        body = mail.body_html
+        self.assertIn(first.name, body)
+        self.assertIn(second.name, body)
+        self.assertIn("Pay by cheque", body)
+        self.assertIn("Payable to", body)
+        self.assertIn("Compta Services SAS", body)
+        # One cheque for both: the references of both on the back.
+        self.assertIn("Write on the back", body)
+        self.assertIn(
+            f"{second.payment_reference or second.name}, "
+            f"{first.payment_reference or first.name}",
+            body,
+        )
+        self.assertNotIn("Pay online", body)
+        self.assertNotIn(first.access_token, body)
+        self.assertNotIn("/my/invoices", body)
+        sms = self.env["sms.sms"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(len(sms), 1)
+        self.assertIn("2 invoice(s) overdue", sms.body)
+        self.assertNotIn("Pay online", sms.body)
+        self.assertNotIn("/my/invoices", sms.body)
+
+    @freeze_time(TODAY)
+    def test_transfer_customer_gets_bank_details(self):
+        self._set_offline(self.other_customer, self.transfer_line)
+        invoice = self._overdue(self.other_customer, 10)
+        self.assertEqual(self._run_reminders(), 1)
+        body = self._mails_of(self.other_customer).body_html
+        self.assertIn("Pay by bank transfer", body)
+        self.assertIn("Reference", body)
+        self.assertIn(invoice.payment_reference or invoice.name, body)
+        self.assertNotIn("Pay online", body)
+
+    @freeze_time(TODAY)
+    def test_online_customers_get_links(self):
+        """Automatic customers and customers whose way of paying is not set are
+        offered to pay online, as long as the company offers it."""
+        self._set_automatic(self.customer)
+        automatic = self._overdue(self.customer, 10)
+        undefined = self._overdue(self.other_customer, 10)
+        self.assertFalse(self.other_customer.collection_mode)
+        Move = self.env["account.move"]
+        self.assertEqual(
+            (automatic + undefined)._collection_get_reminder_payable_moves(),
+            automatic + undefined,
+        )
+        self.assertEqual(self._run_reminders(), 2)
+        for partner, invoice in (
+            (self.customer, automatic),
+            (self.other_customer, undefined),
+        ):
+            body = self._mails_of(partner).body_html
+            self.assertIn("Pay online", body, partner.name)
+            self.assertIn(invoice._collection_get_reminder_invoice_url(), body)
+            self.assertNotIn("Pay by cheque", body)
+            self.assertEqual(
+                partner.with_context(
+                    collection_reminder_move_ids=invoice.ids
+                )._collection_get_reminder_pay_sentence(),
+                f"Pay online: {invoice._collection_get_reminder_invoice_url()}",
+            )
+
+        # Without a published provider, or with online payment of invoices
+        # switched off, nobody is offered to pay online.
+        published = (
+            self.env["payment.provider"].sudo().search([("is_published", "=", True)])
+        )
+        published.is_published = False
+        self.assertEqual(undefined._collection_get_reminder_payable_moves(), Move)
+        self.demo_provider.is_published = True
+        self.assertEqual(undefined._collection_get_reminder_payable_moves(), undefined)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "account_payment.enable_portal_payment", "False"
+        )
+        self.assertEqual(undefined._collection_get_reminder_payable_moves(), Move)
+        self.assertEqual(
+            self.other_customer.with_context(
+                collection_reminder_move_ids=undefined.ids
+            )._collection_get_reminder_pay_sentence(),
+            "",
+        )
+        later = self._make_invoice(self.third_customer, due_date="2026-12-21")
+        self.assertEqual(self._run_reminders(), 1)
+        body = self._mails_of(self.third_customer).body_html
+        self.assertIn(later.name, body)
+        self.assertNotIn("Pay online", body)
+
+    # ------------------------------------------------------------------
+    # The e-mail as the customer reads it
+    # ------------------------------------------------------------------
+
+    @freeze_time(TODAY)
+    def test_layout_is_the_invoice_emails_one(self):
+        """No "Your Contact" header presenting the customer to themselves: the
+        body, then the company's footer, as in Odoo's invoice e-mails."""
+        self.company.phone = "+33 4 78 00 00 00"
+        self._overdue(self.customer, 10)
+        self.assertEqual(self._run_reminders(), 1)
+        mail = self._mails_of(self.customer)
+        body = mail.body_html
+        self.assertNotIn("Your Contact", body)
+        # The customer's name only in "Hello ...", not as a header (leaving out
+        # the hidden preview of the text that mail clients show in the list).
+        visible = re.sub(r'<div style="display: none;.*?</div>', "", body, flags=re.S)
+        self.assertEqual(visible.count(self.customer.name), 1)
+        self.assertIn(f"Hello {self.customer.name},", body)
+        # The company signs: in the body and in the footer, with its contact.
+        self.assertIn(f'<b style="font-size:11px;">{self.company.name}</b>', body)
+        self.assertIn(f"mailto:{self.company.email}", body)
+        self.assertIn(self.company.phone, body)
+        self.assertNotIn("View Contact", body)
+
+    @freeze_time(TODAY)
+    def test_dates_follow_the_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            ["account_payment_collection"], ["fr_FR"], overwrite=True
+        )
+        self.customer.lang = "fr_FR"
+        invoice_fr = self._overdue(self.customer, 25)  # due on 2026-12-06
+        invoice_en = self._overdue(self.other_customer, 25)
+        self.assertEqual(self._run_reminders(), 2)
+        body_fr = self._mails_of(self.customer).body_html
+        self.assertIn(invoice_fr.name, body_fr)
+        self.assertIn("06/12/2026", body_fr)
+        self.assertIn("Payer en ligne", body_fr)
+        self.assertNotIn("2026-12-06", body_fr)
+        self.assertTrue(
+            self.customer.with_context(
+                lang="fr_FR", collection_reminder_move_ids=invoice_fr.ids
+            )
+            ._collection_get_reminder_pay_sentence()
+            .startswith("Payer en ligne : http")
+        )
+        body_en = self._mails_of(self.other_customer).body_html
+        self.assertIn(invoice_en.name, body_en)
+        self.assertIn("12/06/2026", body_en)
+        self.assertNotIn("2026-12-06", body_en)
+        # The refusals speak the user's language too.
+        not_due = self._make_invoice(self.customer, due_date="2027-01-15")
+        refusal = not_due.with_context(lang="fr_FR")._collection_get_reminder_refusals()
+        self.assertIn("15/01/2027", refusal[not_due])
+        self.assertNotIn("2027-01-15", refusal[not_due])
+
+    # ------------------------------------------------------------------
+    # Which invoices show "Send Reminder Now"
+    # ------------------------------------------------------------------
+
+    @freeze_time(TODAY)
+    def test_can_remind_mirrors_the_check(self):
+        overdue = self._overdue(self.customer, 10)
+        installment = self._make_installment_invoice(self.customer)
+        blocked = self._overdue(self.customer, 25)
+        self._block(blocked, "plan_proposed")
+        disputed = self._overdue(self.customer, 25)
+        disputed.collection_block_reason = "dispute"
+        paid = self._overdue(self.customer, 10)
+        self._pay(paid)
+        not_due = self._make_invoice(self.customer, due_date="2027-01-15")
+        draft = self._make_invoice(self.customer, post=False, due_date="2026-12-01")
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customer.id,
+                "invoice_date": "2026-11-01",
+                "invoice_line_ids": [
+                    Command.create({"name": "Refund", "quantity": 1, "price_unit": 10})
+                ],
+            }
+        )
+        refund.action_post()
+        excluded = self._overdue(self.other_customer, 10)
+        self.other_customer.collection_reminder_excluded = True
+        expected = {
+            overdue: True,
+            installment: True,  # its first installment is overdue
+            blocked: False,
+            disputed: False,
+            paid: False,
+            not_due: False,
+            draft: False,
+            refund: False,
+            excluded: False,
+        }
+        invoices = self.env["account.move"].union(*expected)
+        invoices.invalidate_recordset(["collection_can_remind"])
+        for invoice, can_remind in expected.items():
+            with self.subTest(invoice=invoice.name, move_type=invoice.move_type):
+                self.assertEqual(invoice.collection_can_remind, can_remind)
+                refusals = invoice._collection_get_reminder_refusals()
+                self.assertEqual(invoice not in refusals, can_remind)
+        # Company reminders switched off: no invoice can be reminded.
+        self.company.collection_reminders_enabled = False
+        invoices.invalidate_recordset(["collection_can_remind"])
+        self.assertFalse(any(invoices.mapped("collection_can_remind")))
+        with self.assertRefused(UserError, "switched off"):
+            overdue.action_collection_send_reminder()
+        # The button follows the field.
+        arch = self.env["account.move"].get_view(
+            self.env.ref("account.view_move_form").id
+        )["arch"]
+        self.assertRegex(
+            arch,
+            r'name="action_collection_send_reminder"[^>]*'
+            r'invisible="not collection_can_remind"',
+        )
+
+    # ------------------------------------------------------------------
+    # Preview
+    # ------------------------------------------------------------------
+
+    def _preview(self, user=None):
+        Preview = self.env["collection.reminder.preview"]
+        if user:
+            Preview = Preview.with_user(user)
+        action = Preview.with_company(self.company).action_open()
+        return Preview.browse(action["res_id"])
+
+    @freeze_time(TODAY)
+    def test_preview_writes_nothing(self):
+        """Before the first run (reminders still off), the admin sees who the
+        job would remind, at which level, with the job's own code."""
+        self.company.collection_reminders_enabled = False
+        recent = self._overdue(self.customer, 10)
+        older = self._overdue(self.customer, 25)
+        self._log_sent(older, self.courteous, "2026-12-17")  # firm due now
+        other = self._overdue(self.other_customer, 8)
+        self.third_customer.email = False
+        no_email = self._overdue(self.third_customer, 10)
+        not_due = self._make_invoice(self.customer, due_date="2027-01-15")
+        self.env.flush_all()
+        logs_before = self.Log.search_count([])
+        mails_before = self.env["mail.mail"].search_count([])
+        tokens_before = (recent + older + other + no_email).mapped("access_token")
+
+        preview = self._preview()
+        self.assertFalse(preview.reminders_enabled)
+        lines = {line.partner_id: line for line in preview.line_ids}
+        self.assertEqual(
+            set(lines), {self.customer, self.other_customer, self.third_customer}
+        )
+        self.assertEqual(lines[self.customer].level_id, self.firm)
+        self.assertEqual(lines[self.customer].invoice_ids, recent + older)
+        self.assertNotIn(not_due, lines[self.customer].invoice_ids)
+        self.assertEqual(lines[self.customer].recipient_email, self.customer.email)
+        self.assertEqual(lines[self.other_customer].level_id, self.courteous)
+        self.assertEqual(lines[self.other_customer].invoice_ids, other)
+        self.assertFalse(
+            lines[self.third_customer].recipient_email, "would not be reminded"
+        )
+
+        self.env.flush_all()
+        self.assertEqual(self.Log.search_count([]), logs_before)
+        self.assertEqual(self.env["mail.mail"].search_count([]), mails_before)
+        for partner in lines:
+            self.assertFalse(self._reminders_of(partner))
+        self.assertFalse(recent.collection_reminder_level_id)
+        self.assertEqual(older.collection_reminder_level_id, self.courteous)
+        self.assertEqual(
+            (recent + older + other + no_email).mapped("access_token"),
+            tokens_before,
+        )
+        # The job, once switched on, sends what the preview showed.
+        self.company.collection_reminders_enabled = True
+        self.assertEqual(self._run_reminders(), 2)
+        self.assertIn("second reminder", self._mails_of(self.customer).subject)
+        self.assertIn("friendly reminder", self._mails_of(self.other_customer).subject)
+
+    @freeze_time(TODAY)
+    def test_preview_sends_a_test_to_myself_only(self):
+        admin = new_test_user(
+            self.env,
+            login="reminder_admin",
+            groups="account.group_account_manager",
+            email="chef.comptable@company.example.com",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self.company.collection_reminders_enabled = False
+        invoice = self._overdue(self.customer, 60)
+        self._log_sent(invoice, self.final, "2026-12-16")
+        new = self._overdue(self.customer, 10)
+        self.env.flush_all()
+        customer_messages = self.customer.message_ids
+        invoice_messages = (invoice + new).message_ids
+        mails_before = self.env["mail.mail"].search([])
+
+        preview = self._preview(user=admin)
+        line = preview.line_ids.filtered(lambda pl: pl.partner_id == self.customer)
+        self.assertEqual(line.level_id, self.final, "the tone of the old invoice")
+        action = line.action_send_test()
+        self.assertEqual(action["params"]["type"], "success")
+
+        mail = self.env["mail.mail"].search([]) - mails_before
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.email_to, admin.email_formatted)
+        self.assertFalse(mail.recipient_ids)
+        self.assertFalse(mail.partner_ids)
+        self.assertFalse(mail.model)
+        self.assertFalse(mail.res_id)
+        self.assertIn("[Test]", mail.subject)
+        self.assertIn("final notice", mail.subject)
+        self.assertIn(invoice.name, mail.body_html)
+        self.assertIn(new.name, mail.body_html)
+        self.assertNotIn("Your Contact", mail.body_html)
+        self.assertIn(f"mailto:{self.company.email}", mail.body_html)
+        self.assertNotIn(self.customer.email, mail.email_to)
+        # Nothing recorded: no log, no level, no chatter.
+        self.assertEqual(self.Log.search([("move_id", "=", new.id)]), self.Log)
+        self.assertFalse(new.collection_reminder_level_id)
+        self.assertEqual(self.customer.message_ids, customer_messages)
+        self.assertEqual((invoice + new).message_ids, invoice_messages)
+        self.assertFalse(self._reminders_of(self.customer))
+        # An invoicing user cannot open the preview.
+        billing = new_test_user(
+            self.env,
+            login="billing_preview",
+            groups="account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        with self.assertRaises(AccessError):
+            self._preview(user=billing)
