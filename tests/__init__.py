@@ -10,4 +10,8 @@ from . import test_plan_workflow
 from . import test_plan_backoffice
 from . import test_reminders
 from . import test_plan_portal
+from . import test_plan_mails
+from . import test_portal_bad_input
 from . import test_plan_concurrency
+from . import test_holds
+from . import test_plan_review

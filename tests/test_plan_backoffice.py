@@ -117,7 +117,7 @@ class TestPlanBackoffice(CollectionCommon, HttpCase):
             "partner_id",
             "amount_total",
             "amount_residual",
-            "first_date",
+            "first_installment_date",
             "last_date",
             "installment_count",
         ):
@@ -126,7 +126,17 @@ class TestPlanBackoffice(CollectionCommon, HttpCase):
         form_arch = etree.fromstring(views["form"]["arch"])
         self.assertEqual(
             form_arch.xpath("//header/button/@name"),
-            ["action_approve", "action_refuse"],
+            [
+                "action_approve",
+                "action_adjust",
+                "action_refuse",
+                "action_cancel",
+                "action_collection_revoke_links",
+            ],
+        )
+        self.assertEqual(
+            form_arch.xpath("//header/button[@name='action_cancel']/@invisible"),
+            ["state != 'active'"],
         )
         self.assertEqual(
             form_arch.xpath("//header/button[@name='action_approve']/@invisible"),
@@ -312,7 +322,7 @@ class TestPlanBackoffice(CollectionCommon, HttpCase):
         are unblocked. Without a reason nothing happens."""
         plan, invoices = self._propose()
         action = plan.with_user(self.accountant).action_refuse()
-        self.assertEqual(action["res_model"], "collection.plan.refuse")
+        self.assertEqual(action["res_model"], "collection.plan.reason")
         self.assertEqual(action["target"], "new")
         Wizard = (
             self.env[action["res_model"]]
@@ -331,7 +341,7 @@ class TestPlanBackoffice(CollectionCommon, HttpCase):
                 with self.assertRefused(
                     UserError, "Tell the customer why the plan is refused"
                 ):
-                    wizard.action_refuse()
+                    wizard.action_confirm()
                 self.assertEqual(plan.state, "proposed")
                 self.assertFalse(plan.refusal_reason)
                 self.assertEqual(
@@ -346,7 +356,7 @@ class TestPlanBackoffice(CollectionCommon, HttpCase):
         reason = "Your account is already 90 days overdue: please call us."
         wizard = Wizard.create({"reason": reason})
         self.assertEqual(
-            wizard.action_refuse(), {"type": "ir.actions.act_window_close"}
+            wizard.action_confirm(), {"type": "ir.actions.act_window_close"}
         )
         self.env.invalidate_all()
         self.assertEqual(plan.state, "refused")

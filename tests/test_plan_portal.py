@@ -3,6 +3,8 @@ import json
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
+from lxml import html
+
 from odoo import http
 from odoo.fields import Command
 from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
@@ -141,7 +143,8 @@ class PlanPortalCommon(CollectionCommon):
         self.assertEqual(plan.plan_kind, "monthly")
         self.assertEqual(plan.installment_count, 3)
         self.assertEqual(plan.day_of_month, 15)
-        self.assertEqual(plan.first_date, date(2026, 12, 1))
+        # The first date typed (1 December) followed the day chosen afterwards.
+        self.assertEqual(plan.first_date, date(2026, 12, 15))
         self.assertEqual(plan.reason, "Our busiest season is over.")
         self.assertEqual(plan.installment_ids.mapped("amount"), [100.0, 100.0, 100.0])
         self.assertEqual(
@@ -205,6 +208,48 @@ class TestPlanPortal(PlanPortalCommon, HttpCase):
         )
         self.assertIn(self.invoice.name, form.text)
         self.assertIn(self.invoice_2.name, form.text)
+
+    def _invoice_plan_badges(self, page):
+        """``{invoice name: (plan state, badge text, link)}`` of the rows of the
+        portal's invoices list that are marked as held by a payment plan."""
+        badges = {}
+        for row in html.fromstring(page.text).xpath("//tbody/tr"):
+            links = row.xpath(".//a[@title]")
+            badge = row.xpath(
+                ".//td[@name='invoice_status']//a[contains(concat(' ', @class, ' '), "
+                "' o_account_payment_collection_invoice_plan_badge ')]"
+            )
+            if links and badge:
+                badges[links[0].get("title")] = (
+                    badge[0].get("data-state"),
+                    " ".join(badge[0].text_content().split()),
+                    badge[0].get("href"),
+                )
+        return badges
+
+    def test_invoices_list_marks_invoices_in_a_plan(self):
+        other = self._make_invoice(self.customer, 80.0)
+        plan = self._propose(self.invoice + self.invoice_2)
+        page = self._get("/my/invoices")
+        self.assertEqual(page.status_code, 200)
+        proposed = ("proposed", "Payment plan proposed", f"/my/payment_plans/{plan.id}")
+        self.assertEqual(
+            self._invoice_plan_badges(page),
+            {self.invoice.name: proposed, self.invoice_2.name: proposed},
+            "not on the invoice outside the plan",
+        )
+        self.assertIn(other.name, page.text)
+
+        plan.action_approve()
+        page = self._get("/my/invoices")
+        active = ("active", "Payment plan active", f"/my/payment_plans/{plan.id}")
+        self.assertEqual(
+            self._invoice_plan_badges(page),
+            {self.invoice.name: active, self.invoice_2.name: active},
+        )
+        # Once the plan is over, no mark.
+        plan.with_context(cancel_reason="Paid in full").action_cancel()
+        self.assertEqual(self._invoice_plan_badges(self._get("/my/invoices")), {})
 
     def test_portal_home_counts_plans(self):
         self._login()
@@ -330,6 +375,91 @@ class TestPlanPortal(PlanPortalCommon, HttpCase):
         self.assertEqual(self._count_plans(), plan_count, "a preview stores nothing")
         self._assert_not_blocked(self.invoice, self.invoice_2)
 
+    def test_preview_says_when_installments_fall(self):
+        """A monthly plan starts on the chosen day, whatever first date was
+        typed: the preview says so, in the customer's language."""
+        self._login()
+        ids = f"{self.invoice.id},{self.invoice_2.id}"
+
+        def note(**values):
+            preview = self.make_jsonrpc_request(
+                PREVIEW_ROUTE,
+                {
+                    "invoice_ids": ids,
+                    "plan_kind": "monthly",
+                    "installment_count": "3",
+                    **values,
+                },
+            )
+            self.assertNotIn("error", preview)
+            return preview["note"], preview["installments"][0]["date_iso"]
+
+        self.assertEqual(
+            note(day_of_month="15", first_date="2026-12-01"),
+            (
+                "First installment on 12/15/2026, then on the 15th of each month.",
+                "2026-12-15",
+            ),
+        )
+        for day, ordinal in (("1", "1st"), ("2", "2nd"), ("3", "3rd"), ("22", "22nd")):
+            with self.subTest(day=day):
+                self.assertIn(
+                    f"then on the {ordinal} of each month.",
+                    note(day_of_month=day, first_date="2026-12-01")[0],
+                )
+        # Asked for the 20th from the 25th: the first one falls next month.
+        self.assertEqual(
+            note(day_of_month="20", first_date="2026-12-25"),
+            (
+                "First installment on 01/20/2027, then on the 20th of each month.",
+                "2027-01-20",
+            ),
+        )
+        self.assertEqual(
+            note(day_of_month="31", first_date="2027-02-01")[0],
+            "First installment on 02/28/2027, then on the 31st of each month, or "
+            "on the last day of shorter months.",
+        )
+        deferred = self.make_jsonrpc_request(
+            PREVIEW_ROUTE,
+            {"invoice_ids": ids, "plan_kind": "deferred", "first_date": "2027-01-05"},
+        )
+        self.assertEqual(deferred["note"], "You pay everything on 01/05/2027.")
+        refused = self.make_jsonrpc_request(
+            PREVIEW_ROUTE,
+            {
+                "invoice_ids": ids,
+                "plan_kind": "monthly",
+                "installment_count": "3",
+                "day_of_month": "40",
+                "first_date": "2026-12-01",
+            },
+        )
+        self.assertNotIn("note", refused, "no note on refused choices")
+        # Shown under the preview of the form, as the server computed it.
+        page = self._get(f"{FORM_ROUTE}?invoice_ids={ids}")
+        self.assertIn(
+            "First installment on 11/27/2026, then on the 27th of each month.",
+            page.text,
+        )
+        self.assertIn("o_account_payment_collection_preview_note", page.text)
+
+        # In the customer's language.
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            ["account_payment_collection"], ["fr_FR"], overwrite=True
+        )
+        self.portal_user.lang = "fr_FR"
+        self._login()
+        self.assertEqual(
+            note(day_of_month="15", first_date="2026-12-01")[0],
+            "Première échéance le 15/12/2026, puis le 15 de chaque mois.",
+        )
+        self.assertEqual(
+            note(day_of_month="1", first_date="2026-12-01")[0],
+            "Première échéance le 01/12/2026, puis le 1er de chaque mois.",
+        )
+
     # ------------------------------------------------------------------
     # Submission
     # ------------------------------------------------------------------
@@ -445,7 +575,7 @@ class TestPlanPortal(PlanPortalCommon, HttpCase):
         for values, message in cases:
             with self.subTest(values=values):
                 response = self._post(self._form_data(self.invoice_2, **values))
-                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.status_code, 422)
                 self.assertIn(message, response.text)
                 self.assertIn("o_account_payment_collection_plan_form", response.text)
                 self.assertEqual(self._count_plans(), plan_count)
@@ -535,7 +665,7 @@ class TestPlanPortal(PlanPortalCommon, HttpCase):
         for invoices, message in messages:
             with self.subTest(invoices=invoices.mapped("name")):
                 response = self._post(self._form_data(invoices))
-                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.status_code, 422)
                 self.assertIn(message, response.text)
                 # The invoices cannot be planned: no form to fill in.
                 self.assertNotIn(
@@ -586,7 +716,7 @@ class TestPlanPortal(PlanPortalCommon, HttpCase):
         data = self._form_data(self.invoice + self.invoice_2)
         plan, _url = self._plan_from_redirect(self._post(data))
         second = self._post(data)
-        self.assertEqual(second.status_code, 200)
+        self.assertEqual(second.status_code, 422)
         self.assertIn("is already in a payment plan", second.text)
         self.assertEqual(self._count_plans(), plan_count + 1)
         self.assertEqual(
@@ -606,7 +736,7 @@ class TestPlanPortal(PlanPortalCommon, HttpCase):
         self.assertNotIn("o_account_payment_collection_plan_form", form.text)
         plan_count = self._count_plans()
         response = self._post(self._form_data(self.invoice))
-        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.status_code, 422)
         self.assertIn("Payment plans cannot be proposed online.", response.text)
         self.assertEqual(self._count_plans(), plan_count)
         self._assert_not_blocked(self.invoice)
@@ -710,6 +840,89 @@ class TestPlanPortal(PlanPortalCommon, HttpCase):
         self.assertEqual(page.status_code, 200)
         self.assertIn(plan.name, page.text)
 
+    def test_invoice_link_opens_that_invoice_only(self):
+        """A visitor holding one invoice's link reaches its plan, which lists
+        the plan's other invoices without a link or a token to open them."""
+        plan = self._propose(self.invoice + self.invoice_2)
+        plan.action_approve()
+        token = self.invoice._portal_ensure_token()
+        token_2 = self.invoice_2._portal_ensure_token()
+        plan_url = plan.get_portal_url()
+        self.authenticate(None, None)
+
+        page = self._get(f"/my/invoices/{self.invoice.id}?access_token={token}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(f'href="{plan_url}"', page.text)
+        for url in (plan_url, plan._get_pay_url()):
+            with self.subTest(url=url):
+                page = self._get(url)
+                self.assertEqual(page.status_code, 200)
+                self.assertNotIn(token_2, page.text)
+                self.assertNotIn(token, page.text)
+                self.assertNotIn(f"/my/invoices/{self.invoice_2.id}", page.text)
+                self.assertNotIn(f"/my/invoices/{self.invoice.id}", page.text)
+        page = self._get(plan_url)
+        # The invoices are listed, not linked.
+        self.assertIn(self.invoice_2.name, page.text)
+        self.assertIn("100.01", page.text)
+        # Invoice A's token does not open invoice B.
+        with mute_logger("odoo.http"):
+            other = self._get(f"/my/invoices/{self.invoice_2.id}?access_token={token}")
+        self.assertEqual(other.status_code, 303)
+        self.assertEqual(urlsplit(other.headers["Location"]).path, "/my")
+        self.assertNotIn(self.invoice_2.name, other.text)
+
+        # The customer logged in may open them: links without any token.
+        self._login()
+        page = self._get(f"/my/payment_plans/{plan.id}")
+        self.assertEqual(page.status_code, 200)
+        for invoice in self.invoice + self.invoice_2:
+            self.assertIn(f'href="/my/invoices/{invoice.id}"', page.text)
+        self.assertNotIn(token, page.text)
+        self.assertNotIn(token_2, page.text)
+        # Another customer logged in, with the plan's link: listed, not linked.
+        self._login(self.other_portal_user)
+        page = self._get(plan_url)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(self.invoice_2.name, page.text)
+        self.assertNotIn(f"/my/invoices/{self.invoice_2.id}", page.text)
+        self.assertNotIn(token_2, page.text)
+
+    def test_revoked_plan_links(self):
+        plan = self._propose(self.invoice)
+        plan.action_approve()
+        old_token = plan._portal_ensure_token()
+        old_url = plan.get_portal_url()
+        old_pay_url = plan._get_pay_url()
+        self.authenticate(None, None)
+        self.assertEqual(self._get(old_url).status_code, 200)
+        self.assertEqual(self._get(old_pay_url).status_code, 200)
+
+        plan.action_collection_revoke_links()
+        self.env.invalidate_all()
+        self.assertFalse(plan.access_token)
+        tx_count = self.env["payment.transaction"].search_count([])
+        with mute_logger("odoo.http"):
+            self.assertEqual(self._get(old_url).status_code, 404)
+            self.assertEqual(self._get(old_pay_url).status_code, 404)
+            answer = self._json(
+                f"/my/payment_plans/{plan.id}/transaction",
+                {"amount": 300.0, "flow": "direct", "access_token": old_token},
+            )
+        self.assertEqual(answer["error"]["code"], 404)
+        self.env.invalidate_all()
+        self.assertEqual(self.env["payment.transaction"].search_count([]), tx_count)
+
+        # A new link is made when one is needed, and works.
+        new_url = plan.get_portal_url()
+        self.assertTrue(plan.access_token)
+        self.assertNotEqual(plan.access_token, old_token)
+        page = self._get(new_url)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(plan.name, page.text)
+        self.assertEqual(self._get(plan._get_pay_url()).status_code, 200)
+        self.assertEqual(self._get(old_url).status_code, 404)
+
     # ------------------------------------------------------------------
     # Reviewed plans, paying the next installment
     # ------------------------------------------------------------------
@@ -728,6 +941,19 @@ class TestPlanPortal(PlanPortalCommon, HttpCase):
         page = self._get(f"/my/invoices/{self.invoice.id}")
         self.assertIn('data-bs-target="#pay_with"', page.text)
         self.assertIn("o_account_payment_collection_request_plan", page.text)
+
+    def test_cancelled_plan_shows_the_reason(self):
+        plan = self._propose(self.invoice)
+        plan.action_approve()
+        plan.with_context(cancel_reason="You asked to pay in full.").action_cancel()
+        page = self._get(f"/my/payment_plans/{plan.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn('data-state="cancelled"', page.text)
+        self.assertIn("You asked to pay in full.", page.text)
+        self.assertNotIn("o_account_payment_collection_pay_installment", page.text)
+        # Due in full again: Odoo's Pay button is back.
+        page = self._get(f"/my/invoices/{self.invoice.id}")
+        self.assertIn('data-bs-target="#pay_with"', page.text)
 
     def test_pay_next_installment(self):
         plan = self._propose(self.invoice + self.invoice_2)

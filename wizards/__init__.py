@@ -1,2 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from . import collection_plan_refuse
+from . import collection_plan_adjust
+from . import collection_plan_reason
+from . import collection_reminder_preview

@@ -10,9 +10,46 @@ const PREVIEW_ROUTE = "/my/invoices/payment_plan/preview";
 const PREVIEW_FIELDS = ["plan_kind", "installment_count", "day_of_month", "first_date"];
 
 /**
+ * @param {string} value a `YYYY-MM-DD` date
+ * @returns {number[]|null} `[year, month (1-12), day]`, or `null` if malformed
+ */
+function parseIsoDate(value) {
+    const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value || "");
+    return match ? match.slice(1).map(Number) : null;
+}
+
+/**
+ * @param {number} year
+ * @param {number} month 1-12, or beyond (the following years)
+ * @param {number} day 1-31: days 29 to 31 fall on the last day of shorter
+ *  months, as on the server
+ * @returns {string} the `YYYY-MM-DD` date
+ */
+function isoDateOnDay(year, month, day) {
+    const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    const date = new Date(Date.UTC(year, month - 1, Math.min(day, lastDay)));
+    return date.toISOString().slice(0, 10);
+}
+
+/**
+ * @param {string} value a `YYYY-MM-DD` date
+ * @param {number} days
+ * @returns {string} the `YYYY-MM-DD` date `days` later
+ */
+function addDays(value, days) {
+    const [year, month, day] = parseIsoDate(value);
+    return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
+}
+
+/**
  * The payment plan proposal form: shows the fields of the chosen kind and keeps
  * the schedule preview up to date. The schedule (dates and amounts) is always
  * computed by the server; this widget only displays it.
+ *
+ * In a monthly plan, the day of the month and the date of the first payment
+ * never contradict each other: choosing a day moves the first date to that day
+ * (in the month of the first date, or the next month if that day is not after
+ * today), choosing a first date sets the day to its day.
  */
 publicWidget.registry.CollectionPaymentPlanForm = publicWidget.Widget.extend({
     selector: "form.o_account_payment_collection_plan_form",
@@ -50,6 +87,17 @@ publicWidget.registry.CollectionPaymentPlanForm = publicWidget.Widget.extend({
         }
         if (ev.target.name === "plan_kind") {
             this._toggleKindFields();
+            if (this._getValue("plan_kind") === "monthly") {
+                this._setDayFromFirstDate();
+            }
+        } else if (ev.type === "change" && this._getValue("plan_kind") === "monthly") {
+            // On "change" only: while the customer types "15", the day is "1"
+            // for a moment.
+            if (ev.target.name === "day_of_month") {
+                this._setFirstDateFromDay();
+            } else if (ev.target.name === "first_date") {
+                this._setDayFromFirstDate();
+            }
         }
         if (this._previewKey() !== this._lastPreviewKey) {
             this._debouncedPreview();
@@ -76,6 +124,46 @@ publicWidget.registry.CollectionPaymentPlanForm = publicWidget.Widget.extend({
             return "";
         }
         return field.value ?? "";
+    },
+
+    /**
+     * Move the first date to the chosen day of the month: in the month of the
+     * current first date, or the month after when that day is not after today
+     * (days 29 to 31 fall on the last day of shorter months).
+     */
+    _setFirstDateFromDay() {
+        const dayText = this._getValue("day_of_month").trim();
+        const day = Number(dayText);
+        const dateField = this.el.elements.first_date;
+        if (!dateField || !/^\d{1,2}$/.test(dayText) || day < 1 || day > 31) {
+            return; // The server says what to fix.
+        }
+        const today = parseIsoDate(dateField.min) ? dateField.min : null;
+        const tomorrow = today && addDays(today, 1);
+        let anchor = parseIsoDate(dateField.value) ? dateField.value : tomorrow;
+        if (!anchor) {
+            return;
+        }
+        if (tomorrow && anchor < tomorrow) {
+            anchor = tomorrow;
+        }
+        const [year, month] = parseIsoDate(anchor);
+        let firstDate = isoDateOnDay(year, month, day);
+        if (tomorrow && firstDate < tomorrow) {
+            firstDate = isoDateOnDay(year, month + 1, day);
+        }
+        dateField.value = firstDate;
+    },
+
+    /**
+     * Set the day of the month to the day of the first date.
+     */
+    _setDayFromFirstDate() {
+        const date = parseIsoDate(this._getValue("first_date"));
+        const dayField = this.el.elements.day_of_month;
+        if (date && dayField) {
+            dayField.value = String(date[2]);
+        }
     },
 
     _previewKey() {
@@ -129,7 +217,8 @@ publicWidget.registry.CollectionPaymentPlanForm = publicWidget.Widget.extend({
 
     /**
      * @param {Object} result what the server returned: `error`, or
-     *  `installments` (`date_iso`, `date`, `amount`, all formatted) and `total`
+     *  `installments` (`date_iso`, `date`, `amount`, all formatted), `total`
+     *  and `note` (when the installments fall)
      */
     _renderPreview(result) {
         const errorEl = this.el.querySelector(
@@ -142,8 +231,11 @@ publicWidget.registry.CollectionPaymentPlanForm = publicWidget.Widget.extend({
         const totalEl = tableEl.querySelector(
             ".o_account_payment_collection_preview_total"
         );
+        const noteEl = this.el.querySelector(".o_account_payment_collection_preview_note");
+        // textContent: what the server says is shown as text, never as HTML.
+        noteEl.textContent = (!result.error && result.note) || "";
+        noteEl.classList.toggle("d-none", !noteEl.textContent);
         if (result.error) {
-            // textContent: the message is shown as text, never as HTML.
             errorEl.textContent = result.error;
             errorEl.classList.remove("d-none");
             tableEl.classList.add("d-none");

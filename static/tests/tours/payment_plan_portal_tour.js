@@ -7,6 +7,7 @@ import {registry} from "@web/core/registry";
 // 300.00 (no `url`: the test opens that invoice), as the customer (portal
 // user), on 2026-11-20.
 const PREVIEW = ".o_account_payment_collection_preview_table";
+const NOTE = ".o_account_payment_collection_preview_note";
 
 function setDateInput(input, value) {
     // Typing into a date input is not portable: set its value as the date
@@ -34,6 +35,10 @@ registry
                 trigger: `${PREVIEW} tbody tr[data-date='2026-11-27']`,
             },
             {
+                content: "... and says when the installments fall",
+                trigger: `${NOTE}:contains(First installment on 11/27/2026, then on the 27th of each month.)`,
+            },
+            {
                 content: "One deferred payment hides the installment fields",
                 trigger: "input[name=plan_kind][value=deferred]",
                 run: "click",
@@ -57,12 +62,6 @@ registry
                 run: "edit 3",
             },
             {
-                content: "On the 15th of each month",
-                trigger:
-                    ".o_account_payment_collection_field_day:not(.d-none) input[name=day_of_month]",
-                run: "edit 15",
-            },
-            {
                 content: "Starting in December",
                 trigger: "input[name=first_date]",
                 run() {
@@ -70,8 +69,33 @@ registry
                 },
             },
             {
+                content: "The day of the month follows the first date",
+                trigger: "input[name=day_of_month]:value(1)",
+            },
+            {
+                trigger: `${NOTE}:contains(First installment on 12/01/2026, then on the 1st of each month.)`,
+            },
+            {
+                content: "On the 15th of each month",
+                trigger:
+                    ".o_account_payment_collection_field_day:not(.d-none) input[name=day_of_month]",
+                run: "edit 15",
+            },
+            {
+                content: "Say why (leaving the day of the month)",
+                trigger: "textarea[name=reason]",
+                run: "edit Our busiest season is over.",
+            },
+            {
+                content: "The first date follows the day, in the same month",
+                trigger: "input[name=first_date]:value(2026-12-15)",
+            },
+            {
                 content: "The preview is updated by the server",
                 trigger: `${PREVIEW} tbody tr[data-date='2026-12-15']:contains(100.00)`,
+            },
+            {
+                trigger: `${NOTE}:contains(First installment on 12/15/2026, then on the 15th of each month.)`,
             },
             {
                 trigger: `${PREVIEW} tbody tr[data-date='2027-02-15']:contains(100.00)`,
@@ -82,11 +106,6 @@ registry
             },
             {
                 trigger: `${PREVIEW} .o_account_payment_collection_preview_total:contains(300.00)`,
-            },
-            {
-                content: "Say why",
-                trigger: "textarea[name=reason]",
-                run: "edit Our busiest season is over.",
             },
             {
                 content: "Send the proposal",
