@@ -8,10 +8,10 @@ LINT_DIR := $(or $(TMPDIR),/tmp)/account_payment_collection-$(shell id -u)/lint
 setup:  ## system packages, PostgreSQL, Python packages; checks Odoo 18.0
 	bash tools/setup.sh
 
-run:  ## demo database with the add-on, served on http://127.0.0.1:8069
+run:  ## French demo database (RUN_DB) with the add-on, on http://127.0.0.1:8069 (RUN_HTTP_PORT)
 	bash tools/run.sh
 
-test:  ## fresh database, all the add-on's tests (tours included); TAGS=... for a subset
+test:  ## fresh database (TEST_DB, dropped after), all the add-on's tests; TAGS=... for a subset
 	TAGS="$(TAGS)" bash tools/test.sh
 
 lint:  ## ruff (check and format) and pylint-odoo's mandatory checks

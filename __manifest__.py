@@ -4,7 +4,7 @@
     "name": "Payment Collection",
     "summary": "Know how each customer pays, send the right payment instructions, "
     "collect automatically from saved cards and mandates",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "author": "Account Payment Collection contributors",
     "license": "LGPL-3",
@@ -26,11 +26,16 @@
         "views/collection_reminder_level_views.xml",
         "views/res_config_settings_views.xml",
         "views/collection_plan_portal_templates.xml",
-        "wizards/collection_plan_refuse_views.xml",
+        "wizards/collection_plan_adjust_views.xml",
+        "wizards/collection_plan_reason_views.xml",
+        "wizards/collection_reminder_preview_views.xml",
         "report/account_move_report.xml",
     ],
     "demo": ["demo/collection_demo.xml"],
     "assets": {
+        "web.assets_backend": [
+            "account_payment_collection/static/src/js/text_placeholder_field.*",
+        ],
         "web.assets_frontend": [
             "account_payment_collection/static/src/js/payment_plan_form.js",
         ],

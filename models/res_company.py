@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 
 from ..const import DEFAULT_OFFLINE_LINES
 
@@ -32,6 +32,19 @@ class ResCompany(models.Model):
         help="Printed on invoices of customers paying by money order. Defaults to "
         "the company name.",
     )
+    collection_mailing_address = fields.Text(
+        string="Company Mailing Address",
+        compute="_compute_collection_mailing_address",
+        help="The company name and address, as printed on invoices when no cheque "
+        "mailing address is set.",
+    )
+
+    collection_reminders_enabled = fields.Boolean(
+        string="Send Payment Reminders",
+        help="When on, each day, customers with overdue invoices receive one e-mail "
+        "per customer listing them, level by level, starting with the first level. "
+        "When off, no payment reminder is sent.",
+    )
 
     collection_allow_plan_proposal = fields.Boolean(
         string="Customers May Propose Payment Plans",
@@ -61,12 +74,35 @@ class ResCompany(models.Model):
     collection_plan_allow_monthly = fields.Boolean(
         string="Allow Monthly Installments", default=True
     )
+    collection_plan_reviewer_id = fields.Many2one(
+        comodel_name="res.users",
+        string="Payment Plan Reviewer",
+        domain="[('share', '=', False), ('company_ids', 'in', id)]",
+        help="Reviews the proposals of customers without a salesperson. Empty: an "
+        "accounting manager of the company.",
+    )
     collection_plan_break_days = fields.Integer(
         string="Days Before a Plan Breaks",
         default=10,
         help="An installment still unpaid this many days after its date breaks the "
         "plan: invoices are unblocked and reminders resume.",
     )
+
+    @api.depends(
+        "name",
+        "street",
+        "street2",
+        "zip",
+        "city",
+        "state_id",
+        "country_id",
+    )
+    def _compute_collection_mailing_address(self):
+        for company in self:
+            address = company.partner_id._display_address(without_company=False)
+            company.collection_mailing_address = "\n".join(
+                line for line in address.splitlines() if line.strip()
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -89,26 +125,43 @@ class ResCompany(models.Model):
             if allowed
         ]
 
-    def _collection_plan_reviewer(self):
-        """The user who reviews plans when their invoices have no salesperson."""
+    def _collection_is_real_user(self, user):
+        """Whether ``user`` is a person who can act for this company: an active
+        internal user of it, not OdooBot nor the superuser."""
         self.ensure_one()
+        return bool(
+            user
+            and user.active
+            and not user.share
+            and user.id != SUPERUSER_ID
+            and self in user.company_ids
+        )
+
+    def _collection_plan_reviewer(self):
+        """The user who reviews plans without a salesperson: the one chosen in
+        the settings, else an accounting manager of the company (never
+        OdooBot); an empty recordset when there is none."""
+        self.ensure_one()
+        if self._collection_is_real_user(self.collection_plan_reviewer_id):
+            return self.collection_plan_reviewer_id
         group = self.env.ref("account.group_account_manager")
-        return group.users.filtered(lambda user: self in user.company_ids)[
-            :1
-        ] or self.env.ref("base.user_admin")
+        return group.users.filtered(self._collection_is_real_user).sorted("id")[:1]
 
     def _collection_ensure_offline_method_lines(self):
         """Create the default offline payment method lines (cheque, transfer and
         money order on the first bank journal, cash on the first cash journal) that
-        a company does not have yet. Safe to call again."""
+        a company does not have yet, named in every installed language. Safe to
+        call again."""
         manual_in = self.env.ref("account.account_payment_method_manual_in")
         Journal = self.env["account.journal"].sudo()
-        MethodLine = self.env["account.payment.method.line"].sudo()
+        # English is the source of the translated names; the other installed
+        # languages get their translation just after.
+        MethodLine = (
+            self.env["account.payment.method.line"].sudo().with_context(lang="en_US")
+        )
+        labels = dict(MethodLine._selection_offline_payment_type())
+        created = MethodLine
         for company in self:
-            lang = company.partner_id.lang or self.env.lang
-            labels = dict(
-                MethodLine.with_context(lang=lang)._selection_offline_payment_type()
-            )
             journals = {}
             for journal_type in {
                 journal_type for _type, journal_type in DEFAULT_OFFLINE_LINES
@@ -138,4 +191,5 @@ class ResCompany(models.Model):
                 if journals[journal_type]
                 and (journals[journal_type].id, payment_type) not in done
             ]
-            MethodLine.create(vals_list)
+            created |= MethodLine.create(vals_list)
+        created._collection_translate_default_names()

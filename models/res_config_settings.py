@@ -14,11 +14,18 @@ class ResConfigSettings(models.TransientModel):
     collection_cheque_address = fields.Text(
         related="company_id.collection_cheque_address", readonly=False
     )
+    # The fallback of an empty cheque mailing address, shown as its placeholder.
+    collection_mailing_address = fields.Text(
+        related="company_id.collection_mailing_address"
+    )
     collection_cash_instructions = fields.Text(
         related="company_id.collection_cash_instructions", readonly=False
     )
     collection_money_order_payee = fields.Char(
         related="company_id.collection_money_order_payee", readonly=False
+    )
+    collection_reminders_enabled = fields.Boolean(
+        related="company_id.collection_reminders_enabled", readonly=False
     )
     collection_allow_plan_proposal = fields.Boolean(
         related="company_id.collection_allow_plan_proposal", readonly=False
@@ -45,6 +52,9 @@ class ResConfigSettings(models.TransientModel):
     )
     collection_plan_allow_monthly = fields.Boolean(
         related="company_id.collection_plan_allow_monthly", readonly=False
+    )
+    collection_plan_reviewer_id = fields.Many2one(
+        related="company_id.collection_plan_reviewer_id", readonly=False
     )
     collection_plan_break_days = fields.Integer(
         related="company_id.collection_plan_break_days", readonly=False

@@ -41,6 +41,7 @@ class TestInvoiceSending(CollectionCommon):
         self.assertEqual(
             instructions["lines"],
             [
+                ("Payment method", "Cheque"),
                 ("Payable to", "Boulangeries Réunies SAS"),
                 ("Send it to", "Service comptabilité\nBP 42\n69001 Lyon"),
                 ("Write on the back", invoice.payment_reference),
@@ -60,13 +61,59 @@ class TestInvoiceSending(CollectionCommon):
         self.assertIn("Boulangeries Réunies SAS", body)
 
     def test_transfer_instructions_use_the_journal_bank_account(self):
+        """An IBAN is called an IBAN, printed in groups of four, with the BIC and
+        the bank of the account; the holder is the account's holder."""
         self._set_offline(self.customer, self.transfer_line)
         invoice = self._make_invoice(self.customer)
-        lines = dict(invoice._collection_get_payment_instructions()["lines"])
-        self.assertEqual(lines["IBAN"], self.bank_account.display_name)
-        self.assertEqual(lines["BIC"], "AGRIFRPP")
-        self.assertEqual(lines["Reference"], invoice.payment_reference)
-        self.assertIn("FR76", self._render_pdf_html(invoice))
+        instructions = invoice._collection_get_payment_instructions()
+        self.assertEqual(instructions["title"], "Pay by bank transfer")
+        self.assertEqual(
+            instructions["lines"],
+            [
+                ("Payment method", "Bank transfer"),
+                ("Account holder", self.company.name),
+                ("IBAN", "FR76 3000 6000 0112 3456 7890 189"),
+                ("BIC", "AGRIFRPP"),
+                ("Bank", "Banque"),
+                ("Reference", invoice.payment_reference),
+            ],
+        )
+        html = self._render_pdf_html(invoice)
+        self.assertIn("FR76 3000 6000 0112 3456 7890 189", html)
+        self.assertIn("AGRIFRPP", html)
+
+    def test_transfer_instructions_for_an_account_that_is_not_an_iban(self):
+        """A national account number is an "Account number", never an "IBAN";
+        a bank without BIC prints no BIC line; the holder name of the account
+        wins over its partner's name."""
+        account = self.env["res.partner.bank"].create(
+            {
+                "acc_number": "000123456789",
+                "acc_holder_name": "Boulangeries Réunies - Trésorerie",
+                "partner_id": self.company.partner_id.id,
+                "bank_id": self.env["res.bank"].create({"name": "Caisse locale"}).id,
+            }
+        )
+        self.company_data["default_journal_bank"].bank_account_id = account
+        self._set_offline(self.customer, self.transfer_line)
+        invoice = self._make_invoice(self.customer)
+        lines = invoice._collection_get_payment_instructions()["lines"]
+        self.assertEqual(
+            lines,
+            [
+                ("Payment method", "Bank transfer"),
+                ("Account holder", "Boulangeries Réunies - Trésorerie"),
+                ("Account number", "000123456789"),
+                ("Bank", "Caisse locale"),
+                ("Reference", invoice.payment_reference),
+            ],
+        )
+        labels = [label for label, _value in lines]
+        self.assertNotIn("IBAN", labels)
+        self.assertNotIn("BIC", labels)
+        html = self._render_pdf_html(invoice)
+        self.assertIn("Account number", html)
+        self.assertNotIn(">IBAN<", html)
 
     def test_cash_and_money_order_instructions(self):
         self._set_offline(self.customer, self.cash_line)

@@ -99,3 +99,33 @@ class TestOfflineMethods(CollectionCommon):
                 provider_line.offline_payment_type = "cash"
             self._reread()
             self.assertFalse(provider_line.offline_payment_type)
+
+    def test_settings_show_the_fallbacks_as_placeholders(self):
+        """Empty payees and addresses show what the invoices print instead: the
+        company name, and its address on several lines."""
+        self.company.write(
+            {
+                "name": "Boulangeries Réunies",
+                "street": "8 rue de la République",
+                "zip": "69002",
+                "city": "Lyon",
+                "country_id": self.env.ref("base.fr").id,
+            }
+        )
+        settings = (
+            self.env["res.config.settings"]
+            .with_company(self.company)
+            .with_context(allowed_company_ids=self.company.ids)
+            .create({})
+        )
+        self.assertEqual(settings.company_name, "Boulangeries Réunies")
+        address = "Boulangeries Réunies\n8 rue de la République\n69002 Lyon\nFrance"
+        self.assertEqual(settings.collection_mailing_address, address)
+        arch = settings.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("'placeholder_field': 'company_name'", arch)
+        self.assertIn("'placeholder_field': 'collection_mailing_address'", arch)
+        self._set_offline(self.customer)
+        invoice = self._make_invoice(self.customer)
+        lines = dict(invoice._collection_get_payment_instructions()["lines"])
+        self.assertEqual(lines["Payable to"], "Boulangeries Réunies")
+        self.assertEqual(lines["Send it to"], address)

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # make test: a fresh database with the add-on and payment_demo, every test of the
 # add-on (tours included; TAGS=... for a subset), then the line "N passed, N failed".
+# TEST_DB (default apc_test) and TEST_HTTP_PORT (default 8169) choose the database
+# and port; the database is dropped at the end (TEST_KEEP_DB=1 keeps it), the log
+# stays in .build/test-<TEST_DB>.log.
 source "$(dirname "$0")/common.sh"
 odoo_check
 
@@ -26,6 +29,14 @@ odoo_bin -d "${DB}" -i "${ADDON}" --test-enable --test-tags "${TEST_TAGS}" \
     | grep --line-buffered -E "(ERROR|CRITICAL|FAIL:|Ran [0-9]+ test|when loading database| odoo\.tests\.stats)"
 set -e
 
+# The log has it all: drop the database now, so that the summary stays last.
+if [ "${TEST_KEEP_DB:-0}" = 1 ]; then
+    say "Database ${DB} kept (TEST_KEEP_DB=1)"
+else
+    dropdb --if-exists "${DB}" || say "Could not drop ${DB}"
+fi
+
+set +e
 "${ODOO_PYTHON}" - "${LOG}" <<'PY'
 import re, sys
 log = open(sys.argv[1], encoding="utf-8", errors="replace").read()
@@ -38,7 +49,8 @@ failed, errors, run = map(int, m[-1])
 # Errors outside of tests (install, tours' console errors) are failures too.
 stray = len(re.findall(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ", log, re.M))
 bad = failed + errors
-print(f"{run - bad} passed, {bad} failed")
+# Odoo counts failed subtests too: never print a negative number of passes.
+print(f"{max(run - bad, 0)} passed, {bad} failed")
 if run == 0:
     print("no test ran", file=sys.stderr)
     sys.exit(1)
@@ -47,3 +59,6 @@ if bad or stray:
         print(f"{stray} error(s) logged outside of the tests: see the log", file=sys.stderr)
     sys.exit(1)
 PY
+status=$?
+set -e
+exit "${status}"
