@@ -141,6 +141,44 @@ class CollectionCommon(AccountPaymentCommon):
             invoice.action_post()
         return invoice
 
+    @classmethod
+    def _make_installment_invoice(cls, partner, invoice_date, amount=1000.0):
+        """A posted invoice with two installments: 30% on ``invoice_date`` and
+        70% 30 days later."""
+        term = cls.env["account.payment.term"].create(
+            {
+                "name": "30% now, 70% in 30 days",
+                "line_ids": [
+                    Command.create(
+                        {"value": "percent", "value_amount": 30.0, "nb_days": 0}
+                    ),
+                    Command.create(
+                        {"value": "percent", "value_amount": 70.0, "nb_days": 30}
+                    ),
+                ],
+            }
+        )
+        invoice = cls.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": invoice_date,
+                "invoice_payment_term_id": term.id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Maintenance",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        invoice.action_post()
+        return invoice
+
     @contextmanager
     def assertRefused(self, exception, regex):
         """Assert that the block is refused with a message matching ``regex``,

@@ -115,37 +115,7 @@ class TestDebitsAndHolds(HoldsCommon):
         self.assertFalse(proposed.transaction_ids)
 
     def test_each_payment_term_installment_on_its_own_date(self):
-        term = self.env["account.payment.term"].create(
-            {
-                "name": "30% now, 70% in 30 days",
-                "line_ids": [
-                    Command.create(
-                        {"value": "percent", "value_amount": 30.0, "nb_days": 0}
-                    ),
-                    Command.create(
-                        {"value": "percent", "value_amount": 70.0, "nb_days": 30}
-                    ),
-                ],
-            }
-        )
-        invoice = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": self.customer.id,
-                "invoice_date": "2026-12-01",
-                "invoice_payment_term_id": term.id,
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "name": "Maintenance",
-                            "price_unit": 1000.0,
-                            "tax_ids": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
-        invoice.action_post()
+        invoice = self._make_installment_invoice(self.customer, "2026-12-01")
         self.assertEqual(invoice.invoice_date_due, date(2026, 12, 31))
         with freeze_time("2026-12-15"):
             self._run_debits()

@@ -359,46 +359,14 @@ class TestReminders(CollectionCommon):
         self.assertEqual(self._run_reminders(), 1)
         self.assertEqual(invoice.collection_reminder_level_id, self.courteous)
 
-    def _make_installment_invoice(self, partner, amount=1000.0):
+    def _installment_invoice(self, partner, amount=1000.0):
         """An invoice of 2026-12-21 with two installments: 30% at once (10 days
         overdue on TODAY) and 70% in 30 days (not due yet)."""
-        term = self.env["account.payment.term"].create(
-            {
-                "name": "30% now, 70% in 30 days",
-                "line_ids": [
-                    Command.create(
-                        {"value": "percent", "value_amount": 30.0, "nb_days": 0}
-                    ),
-                    Command.create(
-                        {"value": "percent", "value_amount": 70.0, "nb_days": 30}
-                    ),
-                ],
-            }
-        )
-        invoice = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": partner.id,
-                "invoice_date": "2026-12-21",
-                "invoice_payment_term_id": term.id,
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "name": "Maintenance",
-                            "quantity": 1,
-                            "price_unit": amount,
-                            "tax_ids": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
-        invoice.action_post()
-        return invoice
+        return self._make_installment_invoice(partner, "2026-12-21", amount)
 
     @freeze_time(TODAY)
     def test_installments_follow_their_own_due_dates(self):
-        invoice = self._make_installment_invoice(self.customer)
+        invoice = self._installment_invoice(self.customer)
         # In 18.0 the invoice's due date is its last installment's.
         self.assertEqual(str(invoice.invoice_date_due), "2027-01-20")
         self.assertEqual(
@@ -424,7 +392,7 @@ class TestReminders(CollectionCommon):
     def test_installment_paid_rest_not_due(self):
         """The overdue installment is paid, the next one is not due yet: nothing
         to remind."""
-        invoice = self._make_installment_invoice(self.customer)
+        invoice = self._installment_invoice(self.customer)
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=invoice.ids
         ).create({"amount": 300.0})._create_payments()
@@ -937,7 +905,7 @@ class TestReminders(CollectionCommon):
     @freeze_time(TODAY)
     def test_can_remind_mirrors_the_check(self):
         overdue = self._overdue(self.customer, 10)
-        installment = self._make_installment_invoice(self.customer)
+        installment = self._installment_invoice(self.customer)
         blocked = self._overdue(self.customer, 25)
         self._block(blocked, "plan_proposed")
         disputed = self._overdue(self.customer, 25)
