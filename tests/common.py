@@ -3,6 +3,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from odoo.fields import Command
+from odoo.tests import new_test_user
 
 from odoo.addons.account_payment.tests.common import AccountPaymentCommon
 
@@ -57,6 +58,19 @@ class CollectionCommon(AccountPaymentCommon):
         )
         cls.token = cls._create_collection_token(cls.customer)
         cls.Plan = cls.env["collection.plan"]
+
+    @classmethod
+    def _make_user(cls, login, groups, company=None, **values):
+        """A user of ``company`` (the test company by default) only."""
+        company = company or cls.company
+        return new_test_user(
+            cls.env,
+            login,
+            groups=groups,
+            company_id=company.id,
+            company_ids=[Command.set(company.ids)],
+            **values,
+        )
 
     @classmethod
     def _enable_plans(cls, **values):

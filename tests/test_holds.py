@@ -6,7 +6,7 @@ from unittest.mock import patch
 from odoo import http
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
-from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
+from odoo.tests import HttpCase, freeze_time, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.payment.models.payment_transaction import PaymentTransaction
@@ -353,22 +353,14 @@ class TestPlanGuards(HoldsCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company_values = {
-            "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-        }
-        cls.billing = new_test_user(
-            cls.env,
+        cls.billing = cls._make_user(
             "apc_guard_billing",
-            groups="base.group_user,account.group_account_invoice",
-            **company_values,
+            "base.group_user,account.group_account_invoice",
         )
-        cls.portal_other = new_test_user(
-            cls.env,
+        cls.portal_other = cls._make_user(
             "apc_guard_dupont",
-            groups="base.group_portal",
+            "base.group_portal",
             partner_id=cls.other_customer.id,
-            **company_values,
         )
         cls.env["ir.config_parameter"].sudo().set_param(
             "account_payment.enable_portal_payment", "True"
@@ -521,12 +513,10 @@ class TestPlanGuards(HoldsCommon, HttpCase):
         with freeze_time("2026-11-20"):
             plan = self._propose_plan(invoice)
         company_2 = self.env["res.company"].create({"name": "Other company"})
-        outsider = new_test_user(
-            self.env,
+        outsider = self._make_user(
             "apc_guard_outsider",
-            groups="base.group_user,account.group_account_invoice",
-            company_id=company_2.id,
-            company_ids=[Command.set(company_2.ids)],
+            "base.group_user,account.group_account_invoice",
+            company=company_2,
         )
         Link = self.env["collection.plan.invoice"].with_user(outsider)
         self.assertFalse(Link.search([("plan_id", "=", plan.id)]))
@@ -543,12 +533,9 @@ class TestSenderWithoutEmail(HoldsCommon):
     """No business action fails because the user has no e-mail address."""
 
     def test_accountant_without_email(self):
-        accountant = new_test_user(
-            self.env,
+        accountant = self._make_user(
             "apc_no_email",
-            groups="base.group_user,account.group_account_invoice,base.group_partner_manager",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
+            "base.group_user,account.group_account_invoice,base.group_partner_manager",
         )
         accountant.partner_id.email = False
         self.company.email = "compta@example.com"

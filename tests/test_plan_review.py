@@ -3,8 +3,7 @@ from datetime import date
 
 from odoo import SUPERUSER_ID
 from odoo.exceptions import UserError
-from odoo.fields import Command
-from odoo.tests import Form, HttpCase, freeze_time, new_test_user, tagged
+from odoo.tests import Form, HttpCase, freeze_time, tagged
 
 from .common import CollectionCommon
 
@@ -20,40 +19,28 @@ class TestPlanReview(CollectionCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._enable_plans()
-        company_values = {
-            "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-        }
-        cls.accountant = new_test_user(
-            cls.env,
+        cls.accountant = cls._make_user(
             "apc_review_accountant",
-            groups="base.group_user,account.group_account_invoice",
+            "base.group_user,account.group_account_invoice",
             name="Billing Clerk",
             email="clerk@example.com",
-            **company_values,
         )
-        cls.manager = new_test_user(
-            cls.env,
+        cls.manager = cls._make_user(
             "apc_review_manager",
-            groups="base.group_user,account.group_account_manager",
+            "base.group_user,account.group_account_manager",
             name="Chief Accountant",
             email="chief@example.com",
-            **company_values,
         )
-        cls.salesperson = new_test_user(
-            cls.env,
+        cls.salesperson = cls._make_user(
             "apc_review_sales",
-            groups="base.group_user,sales_team.group_sale_salesman",
+            "base.group_user,sales_team.group_sale_salesman",
             name="Sales Rep",
             email="rep@example.com",
-            **company_values,
         )
-        cls.portal_user = new_test_user(
-            cls.env,
+        cls.portal_user = cls._make_user(
             "apc_review_claire",
-            groups="base.group_portal",
+            "base.group_portal",
             partner_id=cls.contact.id,
-            **company_values,
         )
 
     def _odoobot_invoice(self):
