@@ -7,6 +7,8 @@ from odoo import fields
 from odoo.fields import Command
 from odoo.tools import sql
 
+from odoo.addons.payment import reset_payment_provider, setup_provider
+
 _logger = logging.getLogger(__name__)
 
 
@@ -27,8 +29,14 @@ def post_init_hook(env):
     transfer and money order on the bank journal, cash on the cash journal), then
     complete the demo data if it was loaded."""
     env["res.company"].search([])._collection_ensure_offline_method_lines()
+    setup_provider(env, "gocardless")
     if env.ref("base.module_account_payment_collection").demo:
         _load_demo_invoices(env)
+
+
+def uninstall_hook(env):
+    """Reset the GoCardless providers, as Odoo's provider modules do."""
+    reset_payment_provider(env, "gocardless")
 
 
 # The demo's bank accounts: valid French IBANs (made up) and their banks.

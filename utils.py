@@ -58,3 +58,11 @@ def split_amount(total, count, decimal_places):
     units = [base] * count
     units[-1] += remainder
     return [unit / factor for unit in units]
+
+
+class CollectionUnknownOutcome(Exception):
+    """Raised by provider code when a debit's request got no answer (timeout,
+    lost connection, server error after the SDK's own retries): the provider may
+    or may not have debited, so the debit is neither failed nor sent again with a
+    new key; it is sent again as it is (same reference, same idempotency key) and
+    the provider answers with the original result."""

@@ -7,7 +7,12 @@ from . import account_move
 from . import account_move_line
 from . import account_partial_reconcile
 from . import account_move_send
+from . import payment_provider
+from . import payment_provider_stripe
+from . import payment_token
 from . import payment_transaction
+from . import payment_transaction_gocardless
+from . import payment_transaction_stripe
 from . import res_config_settings
 from . import mail_thread
 from . import collection_plan
@@ -16,3 +21,6 @@ from . import collection_plan_invoice
 from . import collection_reminder_level
 from . import collection_reminder_log
 from . import ir_module_module
+from . import collection_registration
+from . import collection_provider_event
+from . import account_payment_register

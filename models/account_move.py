@@ -1,7 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 import uuid
+from datetime import timedelta
 
+import psycopg2
 from psycopg2 import IntegrityError
 from stdnum import iban as stdnum_iban
 
@@ -9,6 +11,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
+from ..const import COLLECTION_IN_FLIGHT_STATES, COLLECTION_IN_PROGRESS_STATES
 from ..utils import PLAN_WORKFLOW
 
 _logger = logging.getLogger(__name__)
@@ -28,10 +31,25 @@ class AccountMove(models.Model):
         readonly=True,
         tracking=True,
         index="btree_not_null",
-        help="Scheduled: the invoice will be debited on its due date from the "
-        "customer's saved card or mandate.\nSent: the debit was sent to the payment "
-        "provider.\nStopped: the debit was cancelled before being sent (the customer "
-        "now pays offline).\nFailed: the provider refused the debit.",
+        help="Scheduled: the invoice will be debited on its due date (or on the "
+        "date of the next try) from the customer's saved card or mandate.\nDebit "
+        "sent: the debit was sent, the provider's answer is awaited.\nDebit "
+        "pending: the provider accepted the debit and confirms it within days (SEPA "
+        "direct debit).\nDebited: the provider confirmed the debit.\nStopped: the "
+        "debit was cancelled before being sent.\nFailed: the debit was refused or "
+        "reversed; the invoice follows the reminders.",
+    )
+    collection_failures = fields.Integer(
+        string="Consecutive Refused Debits",
+        copy=False,
+        readonly=True,
+    )
+    collection_next_attempt_date = fields.Date(
+        string="Next Debit Try",
+        copy=False,
+        readonly=True,
+        help="A debit refused for a reason that may pass is tried again on this "
+        "date.",
     )
     collection_transaction_id = fields.Many2one(
         comodel_name="payment.transaction",
@@ -114,6 +132,7 @@ class AccountMove(models.Model):
         "state",
         "payment_state",
         "collection_block_reason",
+        "collection_state",
         "company_id.collection_reminders_enabled",
         "commercial_partner_id.collection_reminder_excluded",
         "line_ids.date_maturity",
@@ -143,7 +162,9 @@ class AccountMove(models.Model):
     def _selection_collection_state(self):
         return [
             ("scheduled", self.env._("Scheduled")),
-            ("sent", self.env._("Sent")),
+            ("sent", self.env._("Debit sent")),
+            ("pending", self.env._("Debit pending")),
+            ("debited", self.env._("Debited")),
             ("stopped", self.env._("Stopped")),
             ("failed", self.env._("Failed")),
         ]
@@ -291,10 +312,15 @@ class AccountMove(models.Model):
             modes = {partner.id: partner.collection_mode for partner in partners}
             for move in moves:
                 mode = modes.get(move.commercial_partner_id.id)
-                if mode == "automatic":
+                if (
+                    mode == "automatic"
+                    and partners.browse(
+                        move.commercial_partner_id.id
+                    )._collection_get_debit_token()
+                ):
                     to_schedule |= move
                 elif (
-                    mode == "offline"
+                    mode in ("offline", "automatic")
                     and company.collection_auto_send_offline
                     and not move.is_move_sent
                 ):
@@ -481,6 +507,9 @@ class AccountMove(models.Model):
             ("collection_state", "=", "scheduled"),
             *self._collection_get_open_domain(),
             ("collection_block_reason", "=", False),
+            "|",
+            ("collection_next_attempt_date", "=", False),
+            ("collection_next_attempt_date", "<=", today),
             (
                 "line_ids",
                 "any",
@@ -513,6 +542,7 @@ class AccountMove(models.Model):
         """
         if auto_commit is None:
             auto_commit = bool(self.env.context.get("cron_id"))
+        self.env["payment.transaction"]._collection_resend_unanswered()
         today = fields.Date.context_today(self)
         moves = self.search(
             self._collection_get_debit_domain(today),
@@ -573,10 +603,12 @@ class AccountMove(models.Model):
         due = sum(lines.mapped("amount_residual_currency"))
         return self.currency_id.round(min(due, self.amount_residual))
 
-    def _collection_send_payment_request(self):
+    def _collection_send_payment_request(self, charge_now=False):
         """Debit what is due on this invoice from its customer's token; stop the
         debits if the customer no longer pays that way.
 
+        :param bool charge_now: debit at once (the accountant's "Charge Now"):
+            what is due, or the next installment when nothing is due yet
         :return: whether a debit was sent
         :rtype: bool
         """
@@ -587,9 +619,13 @@ class AccountMove(models.Model):
         if not self._collection_is_open() or not self.amount_residual:
             self.collection_state = False
             return False
+        if self._collection_get_debit_in_flight():
+            return False  # never two debits of the same invoice at once
         token = partner._collection_get_debit_token()
         if not token:
-            self.collection_state = "stopped"
+            self.write(
+                {"collection_state": "stopped", "collection_next_attempt_date": False}
+            )
             self._message_log(
                 body=self.env._(
                     "Automatic debit stopped: the customer has no usable saved card "
@@ -598,6 +634,8 @@ class AccountMove(models.Model):
             )
             return False
         amount = self._collection_get_due_amount()
+        if charge_now and self.currency_id.is_zero(amount):
+            amount = self._collection_get_next_installment_amount()
         if self.currency_id.is_zero(amount) or amount < 0:
             return False
         attempt = self.collection_attempt + 1
@@ -609,27 +647,346 @@ class AccountMove(models.Model):
                 "collection_state": "sent",
                 "collection_transaction_id": tx_sudo.id,
                 "collection_attempt": attempt,
+                "collection_next_attempt_date": False,
             }
         )
         _logger.info(
             "automatic debit %s sent for invoice %s", tx_sudo.reference, self.id
         )
-        if tx_sudo._collection_send_debit() is False:
-            self.collection_state = "failed"
+        tx_sudo._collection_send_debit()
+        return True
+
+    def _collection_get_next_installment_amount(self):
+        """The residual of the next installment of the payment term."""
+        self.ensure_one()
+        lines = self.line_ids.filtered(
+            lambda line: line.display_type == "payment_term"
+            and not line.reconciled
+            and line.date_maturity
+        ).sorted("date_maturity")
+        if not lines:
+            return 0.0
+        first = lines.filtered(
+            lambda line: line.date_maturity == lines[0].date_maturity
+        )
+        due = sum(first.mapped("amount_residual_currency"))
+        return self.currency_id.round(min(due, self.amount_residual))
+
+    def _collection_get_debit_in_flight(self):
+        """The debit of this invoice sent and not answered for good yet, sudo."""
+        self.ensure_one()
+        return (
+            self.env["payment.transaction"]
+            .sudo()
+            .search(
+                [
+                    ("invoice_ids", "in", self.ids),
+                    ("collection_idempotency_key", "!=", False),
+                    ("state", "in", ("draft", "pending", "authorized")),
+                ],
+                limit=1,
+            )
+        )
+
+    def _collection_on_debit_outcome(self, tx):
+        """Follow up the answer of the provider to the debit ``tx`` of this
+        invoice: pending, debited, or refused (tried again, or the customer is
+        asked to pay another way and the reminders resume).
+
+        :param tx: the ``payment.transaction``, sudo, in a final or pending state
+        """
+        self.ensure_one()
+        if self.collection_transaction_id != tx:
+            return  # an older debit: the invoice has moved on
+        if tx.state == "pending":
+            if self.collection_state == "sent":
+                self.collection_state = "pending"
+                self._message_log(
+                    body=self.env._(
+                        "Automatic debit %(reference)s of %(amount)s accepted by "
+                        "%(provider)s: it is confirmed within a few days.",
+                        reference=tx.reference,
+                        amount=tx.currency_id.format(tx.amount),
+                        provider=tx.provider_id.name,
+                    )
+                )
+        elif tx.state == "done":
+            if self.collection_state in COLLECTION_IN_FLIGHT_STATES:
+                self.write(
+                    {
+                        "collection_state": "scheduled"
+                        if self._collection_is_open()
+                        else "debited",
+                        "collection_failures": 0,
+                    }
+                )
+        elif tx.state in ("error", "cancel") and self.collection_state in (
+            COLLECTION_IN_FLIGHT_STATES
+        ):
+            self._collection_on_debit_refused(tx)
+
+    def _collection_on_debit_refused(self, tx):
+        self.ensure_one()
+        company = self.company_id
+        failures = self.collection_failures + 1
+        kind = tx.collection_failure_kind or "hard"
+        reason = tx.state_message or self.env._("no reason given")
+        if kind == "soft" and failures <= company.collection_retry_count:
+            next_date = fields.Date.context_today(self) + timedelta(
+                days=company.collection_retry_days or 1
+            )
+            self.write(
+                {
+                    "collection_state": "scheduled",
+                    "collection_failures": failures,
+                    "collection_next_attempt_date": next_date,
+                }
+            )
             self._message_log(
                 body=self.env._(
-                    "Automatic debit %(reference)s failed: %(reason)s Register the "
-                    "payment when you receive it, or ask the customer for another card "
-                    "or mandate.",
-                    reference=tx_sudo.reference,
-                    reason=tx_sudo.state_message or "",
+                    "Automatic debit %(reference)s refused (%(reason)s): tried again "
+                    "on %(date)s (try %(number)s of %(tries)s).",
+                    reference=tx.reference,
+                    reason=reason,
+                    date=format_date(self.env, next_date),
+                    number=failures + 1,
+                    tries=company.collection_retry_count + 1,
                 )
             )
-        return True
+            return
+        self.write(
+            {
+                "collection_state": "failed",
+                "collection_failures": failures,
+                "collection_next_attempt_date": False,
+            }
+        )
+        if kind == "authentication_required":
+            body = self.env._(
+                "Automatic debit %(reference)s needs the customer's authentication "
+                "(%(reason)s): they were sent a link to pay the invoice online.",
+                reference=tx.reference,
+                reason=reason,
+            )
+        else:
+            body = self.env._(
+                "Automatic debit %(reference)s failed: %(reason)s The customer was "
+                "sent a link to pay online or to save another card or mandate; the "
+                "invoice now follows the payment reminders. Register the payment "
+                "when you receive it.",
+                reference=tx.reference,
+                reason=reason,
+            )
+        self._message_log(body=body)
+        self._collection_send_debit_failed_mail(tx)
+        self.commercial_partner_id.with_company(company)._collection_schedule_activity(
+            self.env._("Automatic debit failed: %(invoice)s", invoice=self.name),
+            body,
+            record=self,
+        )
+
+    def _collection_send_debit_failed_mail(self, tx):
+        """E-mail the customer that the debit ``tx`` of this invoice failed,
+        with a link to pay it online (on-session: 3-D Secure works there) and, unless
+        only an authentication was missing, a link to save another method."""
+        self.ensure_one()
+        if not self.partner_id.email and not self.commercial_partner_id.email:
+            _logger.info("invoice %s: no e-mail address for the failed debit", self.id)
+            return
+        self._collection_ensure_access_token()
+        template = self.env.ref("account_payment_collection.mail_template_debit_failed")
+        self.with_context(
+            collection_failure_kind=tx.collection_failure_kind or "hard",
+            collection_transaction_id=tx.id,
+            mail_notify_force_send=False,
+        )._collection_post_with_author(
+            self.company_id,
+            template,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            partner_ids=(
+                self.partner_id if self.partner_id.email else self.commercial_partner_id
+            ).ids,
+        )
+
+    def _collection_get_debit_mail_values(self):
+        """What the debit e-mails show: the amount, the payment page, and the
+        registration link of the customer."""
+        self.ensure_one()
+        tx = (
+            self.env["payment.transaction"]
+            .sudo()
+            .browse(self.env.context.get("collection_transaction_id"))
+            .exists()
+            or self.collection_transaction_id.sudo()
+        )
+        partner = self.commercial_partner_id.with_company(self.company_id)
+        return {
+            "amount": tx.currency_id.format(tx.amount) if tx else False,
+            "residual": self.currency_id.format(self.amount_residual),
+            "pay_url": self.get_base_url() + self._get_share_url(redirect=False),
+            "registration_url": partner.collection_registration_url
+            if not partner.collection_greylisted
+            else False,
+            "reason": tx.state_message or False,
+        }
+
+    def _collection_on_debit_reversed(self, tx, kind, reason):
+        """The debit ``tx`` of this invoice, booked, failed late or was charged
+        back: the invoice is open again; it follows the payment reminders."""
+        self.ensure_one()
+        self.write(
+            {
+                "collection_state": "failed",
+                "collection_next_attempt_date": False,
+            }
+        )
+        if kind == "chargeback":
+            body = self.env._(
+                "The customer's bank charged back the automatic debit %(reference)s "
+                "(%(amount)s): %(reason)s The payment was reversed; %(residual)s is "
+                "due again.",
+                reference=tx.reference,
+                amount=tx.currency_id.format(tx.amount),
+                reason=reason,
+                residual=self.currency_id.format(self.amount_residual),
+            )
+        else:
+            body = self.env._(
+                "The automatic debit %(reference)s (%(amount)s) failed after being "
+                "confirmed: %(reason)s The payment was reversed; %(residual)s is due "
+                "again.",
+                reference=tx.reference,
+                amount=tx.currency_id.format(tx.amount),
+                reason=reason,
+                residual=self.currency_id.format(self.amount_residual),
+            )
+        self._message_log(body=body)
+        self._collection_send_debit_failed_mail(tx)
+        self.commercial_partner_id.with_company(
+            self.company_id
+        )._collection_schedule_activity(
+            self.env._("Debit reversed: %(invoice)s", invoice=self.name),
+            body,
+            record=self,
+        )
 
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
+
+    def action_collection_charge_now(self):
+        """Debit these due invoices of automatic customers now, from their saved
+        card or mandate (what is due, or the next installment when nothing is due
+        yet), one transaction each.
+
+        :raise UserError: an invoice cannot be debited (not posted or paid, on
+            hold, its customer without a usable card or mandate, a debit already
+            in progress)
+        """
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise UserError(self.env._("Only accountants can debit an invoice."))
+        results = []
+        for move in self:
+            move._collection_check_charge_now()
+            move._collection_lock_for_debit()
+            move._collection_send_payment_request(charge_now=True)
+            results.append(move)
+        tx = self.collection_transaction_id[:1].sudo() if len(self) == 1 else None
+        if tx and tx.state == "done":
+            message, kind = (
+                self.env._(
+                    "Debited: %(amount)s.", amount=tx.currency_id.format(tx.amount)
+                ),
+                "success",
+            )
+        elif tx and tx.state == "pending":
+            message, kind = (
+                self.env._(
+                    "Debit pending: the provider confirms it within a few days."
+                ),
+                "info",
+            )
+        elif tx and tx.state in ("error", "cancel"):
+            message, kind = (
+                self.env._("Debit refused: %(reason)s", reason=tx.state_message or ""),
+                "warning",
+            )
+        else:
+            message, kind = (
+                self.env._("Debits sent: %(count)s.", count=len(results)),
+                "info",
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": kind,
+                "message": message,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _collection_check_charge_now(self):
+        self.ensure_one()
+        partner = self.commercial_partner_id.with_company(self.company_id)
+        problem = False
+        if self.move_type != "out_invoice" or self.state != "posted":
+            problem = self.env._("only posted customer invoices are debited")
+        elif not self._collection_is_open():
+            problem = self.env._("it is paid")
+        elif self.collection_block_reason:
+            problem = self.env._(
+                "it is on hold (%(reason)s)",
+                reason=dict(self._selection_collection_block_reason())[
+                    self.collection_block_reason
+                ],
+            )
+        elif partner.collection_mode != "automatic":
+            problem = self.env._(
+                "%(partner)s does not pay automatically", partner=partner.display_name
+            )
+        elif not partner._collection_get_debit_token():
+            problem = self.env._(
+                "%(partner)s has no usable saved card or mandate: send them a "
+                "registration link",
+                partner=partner.display_name,
+            )
+        elif (
+            self.collection_state in COLLECTION_IN_FLIGHT_STATES
+            or self._collection_get_debit_in_flight()
+        ):
+            problem = self.env._("a debit of it is already in progress")
+        if problem:
+            raise UserError(
+                self.env._(
+                    "Invoice %(invoice)s cannot be debited now: %(problem)s.",
+                    invoice=self.name or self.display_name,
+                    problem=problem,
+                )
+            )
+
+    def _collection_lock_for_debit(self):
+        """Lock this invoice for its debit, or refuse at once when another
+        worker (the due-date job, a webhook, another accountant) holds it."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM account_move WHERE id = %s"
+                        " FOR NO KEY UPDATE NOWAIT",
+                        self.id,
+                    )
+                )
+        except psycopg2.errors.LockNotAvailable:
+            raise UserError(
+                self.env._(
+                    "Invoice %(invoice)s is being debited right now: try again in a "
+                    "moment.",
+                    invoice=self.name,
+                )
+            ) from None
 
     def action_collection_send_reminder(self):
         """Send this invoice's customer their next payment reminder now: one
@@ -756,6 +1113,15 @@ class AccountMove(models.Model):
                     invoice=move.name,
                     reason=reason,
                 )
+            elif move.collection_state in COLLECTION_IN_PROGRESS_STATES:
+                refusals[move] = self.env._(
+                    "Invoice %(invoice)s is being collected automatically "
+                    "(%(state)s): it is reminded only if the debit fails.",
+                    invoice=move.name,
+                    state=dict(self._selection_collection_state())[
+                        move.collection_state
+                    ],
+                )
             else:
                 candidates |= move
         # What the database says (the form's unsaved records read their origin).
@@ -807,6 +1173,8 @@ class AccountMove(models.Model):
             ),
             ("collection_block_reason", "=", False),
             ("commercial_partner_id.collection_reminder_excluded", "=", False),
+            # Being collected automatically: reminded only once it failed.
+            ("collection_state", "not in", COLLECTION_IN_PROGRESS_STATES),
         ]
 
     def _collection_get_reminder_overdue_dates(self):

@@ -1,5 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
 from odoo import api, fields, models
+from odoo.tools import format_date
 
 from ..utils import PLAN_WORKFLOW
 
@@ -34,6 +37,14 @@ class CollectionPlanInstallment(models.Model):
         readonly=True,
         copy=False,
         help="How many automatic debits of this installment were made.",
+    )
+    collection_failures = fields.Integer(readonly=True, copy=False)
+    collection_next_attempt_date = fields.Date(
+        string="Next Debit Try",
+        readonly=True,
+        copy=False,
+        help="A debit refused for a reason that may pass is tried again on this "
+        "date.",
     )
 
     @api.depends(
@@ -123,7 +134,11 @@ class CollectionPlanInstallment(models.Model):
                 ("plan_id.state", "=", "active"),
                 ("date", "<=", today),
                 ("amount_residual", ">", 0),
+                "|",
                 ("collection_transaction_id", "=", False),
+                "&",
+                ("collection_transaction_id.state", "in", ("error", "cancel")),
+                ("collection_next_attempt_date", "<=", today),
             ],
             order="date, id",
         )
@@ -164,19 +179,85 @@ class CollectionPlanInstallment(models.Model):
             collection_plan_id=plan.id,
             collection_installment_id=self.id,
         )
-        self.sudo().with_context(collection_plan_workflow=PLAN_WORKFLOW).write(
-            {"collection_transaction_id": tx_sudo.id, "collection_attempt": attempt}
+        self._collection_write(
+            {
+                "collection_transaction_id": tx_sudo.id,
+                "collection_attempt": attempt,
+                "collection_next_attempt_date": False,
+            }
         )
-        if tx_sudo._collection_send_debit() is False:
+        tx_sudo._collection_send_debit()
+        return True
+
+    def _collection_write(self, vals):
+        self.sudo().with_context(collection_plan_workflow=PLAN_WORKFLOW).write(vals)
+
+    def _collection_on_debit_outcome(self, tx):
+        """Follow up the provider's answer to the debit ``tx`` of this
+        installment: a refusal that may pass is tried again, otherwise the
+        customer pays it from the plan's page."""
+        self.ensure_one()
+        if self.collection_transaction_id != tx:
+            return
+        plan = self.plan_id
+        if tx.state == "done":
+            self._collection_write({"collection_failures": 0})
+            return
+        if tx.state not in ("error", "cancel") or self.collection_next_attempt_date:
+            return
+        company = plan.company_id
+        failures = self.collection_failures + 1
+        reason = tx.state_message or self.env._("no reason given")
+        if (
+            tx.collection_failure_kind == "soft"
+            and failures <= company.collection_retry_count
+        ):
+            next_date = fields.Date.context_today(self) + timedelta(
+                days=company.collection_retry_days or 1
+            )
+            self._collection_write(
+                {
+                    "collection_failures": failures,
+                    "collection_next_attempt_date": next_date,
+                }
+            )
             plan._message_log(
                 body=self.env._(
-                    "Automatic debit %(reference)s of installment %(number)s "
-                    "(%(amount)s) failed: %(reason)s The customer can pay it from "
-                    "the plan's page.",
-                    reference=tx_sudo.reference,
+                    "Automatic debit %(reference)s of installment %(number)s refused "
+                    "(%(reason)s): tried again on %(date)s.",
+                    reference=tx.reference,
                     number=self.sequence,
-                    amount=self.currency_id.format(amount),
-                    reason=tx_sudo.state_message or "",
+                    reason=reason,
+                    date=format_date(self.env, next_date),
                 )
             )
-        return True
+            return
+        self._collection_write({"collection_failures": failures})
+        body = self.env._(
+            "Automatic debit %(reference)s of installment %(number)s (%(amount)s) "
+            "failed: %(reason)s The customer can pay it from the plan's page.",
+            reference=tx.reference,
+            number=self.sequence,
+            amount=tx.currency_id.format(tx.amount),
+            reason=reason,
+        )
+        plan._message_log(body=body)
+        plan.partner_id.with_company(company)._collection_schedule_activity(
+            self.env._("Installment debit failed: %(plan)s", plan=plan.name),
+            body,
+            record=plan,
+        )
+
+    def _collection_on_debit_reversed(self, tx, kind, reason):
+        self.ensure_one()
+        self.plan_id._message_log(
+            body=self.env._(
+                "The automatic debit %(reference)s of installment %(number)s "
+                "(%(amount)s) was reversed (%(reason)s): the installment is due "
+                "again.",
+                reference=tx.reference,
+                number=self.sequence,
+                amount=tx.currency_id.format(tx.amount),
+                reason=reason,
+            )
+        )

@@ -88,6 +88,56 @@ class ResCompany(models.Model):
         "plan: invoices are unblocked and reminders resume.",
     )
 
+    collection_registration_link_days = fields.Integer(
+        string="Registration Link Validity (Days)",
+        default=14,
+        help="How long a link sent to a customer to save a card or a SEPA mandate "
+        "stays valid.",
+    )
+    collection_greylist_threshold = fields.Integer(
+        string="Failed Registrations Before Grey List",
+        default=3,
+        help="After this many consecutive failed attempts to save a card or a "
+        "mandate, the customer's registration link is closed until an accountant "
+        "removes them from the grey list.",
+    )
+    collection_retry_count = fields.Integer(
+        string="Debit Retries",
+        default=2,
+        help="How many times a debit refused for a reason that may pass (e.g. "
+        "insufficient funds) is tried again before the customer is asked to pay "
+        "another way.",
+    )
+    collection_retry_days = fields.Integer(
+        string="Days Between Retries",
+        default=3,
+    )
+
+    _sql_constraints = [
+        (
+            "collection_registration_link_days_positive",
+            "CHECK(collection_registration_link_days IS NULL"
+            " OR collection_registration_link_days > 0)",
+            "A registration link must stay valid at least one day.",
+        ),
+        (
+            "collection_greylist_threshold_positive",
+            "CHECK(collection_greylist_threshold IS NULL"
+            " OR collection_greylist_threshold > 0)",
+            "The grey list threshold must be at least one failed attempt.",
+        ),
+        (
+            "collection_retry_count_positive",
+            "CHECK(collection_retry_count IS NULL OR collection_retry_count >= 0)",
+            "The number of debit retries cannot be negative.",
+        ),
+        (
+            "collection_retry_days_positive",
+            "CHECK(collection_retry_days IS NULL OR collection_retry_days > 0)",
+            "Retries must be at least one day apart.",
+        ),
+    ]
+
     @api.depends(
         "name",
         "street",

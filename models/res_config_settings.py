@@ -59,3 +59,15 @@ class ResConfigSettings(models.TransientModel):
     collection_plan_break_days = fields.Integer(
         related="company_id.collection_plan_break_days", readonly=False
     )
+    collection_registration_link_days = fields.Integer(
+        related="company_id.collection_registration_link_days", readonly=False
+    )
+    collection_greylist_threshold = fields.Integer(
+        related="company_id.collection_greylist_threshold", readonly=False
+    )
+    collection_retry_count = fields.Integer(
+        related="company_id.collection_retry_count", readonly=False
+    )
+    collection_retry_days = fields.Integer(
+        related="company_id.collection_retry_days", readonly=False
+    )

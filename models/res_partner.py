@@ -1,13 +1,16 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 import re
+from datetime import timedelta, timezone
 
 from markupsafe import Markup
+from werkzeug.urls import url_encode
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools.misc import format_amount
+from odoo.tools import SQL, consteq, format_date
+from odoo.tools.misc import format_amount, hmac
 
 from ..const import (
     COLLECTION_PARTNER_FIELDS,
@@ -52,6 +55,7 @@ class ResPartner(models.Model):
     )
     collection_token_id = fields.Many2one(
         comodel_name="payment.token",
+        string="Saved Card or Mandate",
         company_dependent=True,
         tracking=True,
         domain="[('partner_id', 'child_of', commercial_partner_id),"
@@ -70,6 +74,58 @@ class ResPartner(models.Model):
         search="_search_collection_summary",
     )
     collection_can_edit = fields.Boolean(compute="_compute_collection_can_edit")
+
+    collection_registration_pending = fields.Boolean(
+        string="Registration Pending",
+        compute="_compute_collection_registration_pending",
+        help="The customer pays automatically but has not saved a usable card or "
+        "mandate yet: until they do, they keep paying as before and nothing is "
+        "debited.",
+    )
+    collection_registration_url = fields.Char(
+        string="Registration Link",
+        compute="_compute_collection_registration_url",
+        help="The link the customer opens to save a card or a SEPA mandate: "
+        "public, signed, valid for the days set in the Invoicing settings.",
+    )
+    collection_registration_expiry = fields.Datetime(
+        string="Registration Link Valid Until",
+        company_dependent=True,
+        readonly=True,
+        copy=False,
+    )
+    collection_links_version = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Part of the signature of every link sent to this customer: "
+        "revoking the links increases it, so that the links already sent stop "
+        "working.",
+    )
+    collection_registration_failures = fields.Integer(
+        string="Failed Registrations",
+        readonly=True,
+        copy=False,
+        help="Consecutive failed attempts to save a card or a mandate.",
+    )
+    collection_greylisted = fields.Boolean(
+        string="Grey-listed",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Too many consecutive failed attempts to save a card or a mandate: "
+        "the registration link is closed until an accountant removes the customer "
+        "from the grey list.",
+    )
+    collection_registration_ids = fields.One2many(
+        comodel_name="collection.registration",
+        inverse_name="partner_id",
+        string="Registrations",
+        readonly=True,
+    )
+    collection_registration_count = fields.Integer(
+        compute="_compute_collection_registration_count",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
 
     collection_reminder_excluded = fields.Boolean(
         string="Excluded from Reminders",
@@ -141,7 +197,9 @@ class ResPartner(models.Model):
         if mode == "automatic":
             return self.env._(
                 "Automatic: %(token)s",
-                token=token.sudo().display_name if token else "",
+                token=token.sudo().display_name
+                if token
+                else self.env._("registration pending"),
             )
         if mode == "offline":
             return self.env._(
@@ -188,6 +246,44 @@ class ResPartner(models.Model):
             unaccent = self.env.registry.unaccent_python
             label, pattern = unaccent(label.lower()), unaccent(pattern.lower())
         return bool(_sql_like_regex(pattern).fullmatch(label)) != negative
+
+    @api.depends_context("company")
+    @api.depends("collection_mode", "collection_token_id")
+    def _compute_collection_registration_pending(self):
+        for partner in self:
+            partner.collection_registration_pending = (
+                partner.collection_mode == "automatic"
+                and not partner._collection_get_debit_token()
+            )
+
+    @api.depends_context("company")
+    @api.depends("collection_links_version", "collection_registration_expiry")
+    def _compute_collection_registration_url(self):
+        now = fields.Datetime.now()
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            if not commercial.id:
+                partner.collection_registration_url = False
+                continue
+            expiry = commercial.collection_registration_expiry
+            if not expiry or expiry <= now:
+                expiry = commercial._collection_get_new_registration_expiry()
+            partner.collection_registration_url = (
+                commercial._collection_build_registration_url(expiry)
+            )
+
+    def _compute_collection_registration_count(self):
+        counts = dict(
+            self.env["collection.registration"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.collection_registration_count = counts.get(
+                partner.commercial_partner_id, 0
+            )
 
     @api.depends_context("uid")
     def _compute_collection_can_edit(self):
@@ -245,21 +341,13 @@ class ResPartner(models.Model):
         return token
 
     def _collection_check_token(self):
-        """Raise unless the partner's collection token can be debited in the
-        current company."""
+        """Raise unless the partner's saved card or mandate, when one is chosen,
+        can be debited in the current company (without one, the registration is
+        pending: nothing is debited until the customer saves one)."""
         self.ensure_one()
         token = self.collection_token_id.sudo()
         if not token:
-            raise ValidationError(
-                self.env._(
-                    "%(partner)s cannot be collected automatically yet: no saved card "
-                    "or SEPA mandate is selected. Ask the customer to save one (for "
-                    'instance by paying an invoice online and ticking "Save my '
-                    'payment details"), then choose it in Collection Token; until '
-                    "then keep the customer offline.",
-                    partner=self.display_name,
-                )
-            )
+            return
         problem = False
         if not token.active:
             problem = self.env._("it is archived")
@@ -358,9 +446,13 @@ class ResPartner(models.Model):
             value = value.id
         return (current or False) == (value or False)
 
-    def _collection_stop_automatic(self):
+    def _collection_stop_automatic(self, move_message=None):
         """Stop, in the current company, every automatic debit of these customers
-        that has not been sent to a payment provider yet, and say so."""
+        that has not been sent to a payment provider yet, and say so.
+
+        :param str move_message: what the invoices' chatter says, by default
+            that the customer now pays offline
+        """
         moves = self.env["account.move"].search(
             [
                 ("commercial_partner_id", "in", self.ids),
@@ -372,7 +464,10 @@ class ResPartner(models.Model):
         moves._message_log_batch(
             bodies=dict.fromkeys(
                 moves.ids,
-                self.env._("Automatic debit cancelled: the customer now pays offline."),
+                move_message
+                or self.env._(
+                    "Automatic debit cancelled: the customer now pays offline."
+                ),
             )
         )
         moves_by_partner = moves.grouped("commercial_partner_id")
@@ -418,6 +513,371 @@ class ResPartner(models.Model):
             partner_moves.preferred_payment_method_line_id = (
                 partner.property_inbound_payment_method_line_id
             )
+
+    # ------------------------------------------------------------------
+    # Registration of a card or mandate, links
+    # ------------------------------------------------------------------
+
+    def _collection_get_new_registration_expiry(self):
+        """The end of validity of a registration link sent now, to the hour."""
+        days = self.env.company.collection_registration_link_days or 14
+        now = fields.Datetime.now().replace(minute=0, second=0, microsecond=0)
+        return now + timedelta(days=days, hours=1)
+
+    def _collection_get_registration_signature(self, expires):
+        """The signature of this customer's registration link valid until the
+        timestamp ``expires``: it changes when the links are revoked."""
+        self.ensure_one()
+        return hmac(
+            self.env(su=True),
+            "account_payment_collection-registration",
+            (
+                self.id,
+                self.env.company.id,
+                int(expires),
+                self.sudo().collection_links_version,
+            ),
+        )
+
+    def _collection_build_registration_url(self, expiry):
+        self.ensure_one()
+        expires = int(expiry.replace(tzinfo=timezone.utc).timestamp())
+        query = url_encode(
+            {
+                "company": self.env.company.id,
+                "expires": expires,
+                "signature": self._collection_get_registration_signature(expires),
+            }
+        )
+        return f"{self.get_base_url()}/collection/register/{self.id}?{query}"
+
+    def _collection_check_registration_link(self, expires, signature):
+        """Whether ``expires`` and ``signature``, from a registration link, are
+        those of a link sent to this customer for the current company and not
+        revoked, and whether that link is still valid.
+
+        :return: ``"valid"``, ``"expired"`` or ``"invalid"``
+        """
+        self.ensure_one()
+        if (
+            not isinstance(expires, str)
+            or not isinstance(signature, str)
+            or not expires.isascii()
+            or not expires.isdigit()
+            or len(expires) > 12
+            or len(signature) > 128
+            or self != self.commercial_partner_id
+        ):
+            return "invalid"
+        expected = self._collection_get_registration_signature(int(expires))
+        if not consteq(expected, signature):
+            return "invalid"
+        if int(expires) < fields.Datetime.now().timestamp():
+            return "expired"
+        return "valid"
+
+    def _collection_get_registration_providers(self):
+        """The providers of the current company a customer can save a card or a
+        mandate with, and the methods each offers, in the order shown.
+
+        :return: list of (provider, [method codes])
+        """
+        providers = (
+            self.env["payment.provider"]
+            .sudo()
+            .search(
+                [
+                    ("state", "in", ("enabled", "test")),
+                    ("company_id", "=", self.env.company.id),
+                ],
+                order="sequence, id",
+            )
+        )
+        offer = []
+        for provider in providers:
+            codes = provider._collection_get_registration_method_codes()
+            if codes:
+                offer.append((provider, codes))
+        return offer
+
+    def _collection_get_registration_mail_values(self):
+        """What the registration e-mail and SMS say: the company, the link, its
+        end of validity and the methods offered."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        offer = partner._collection_get_registration_providers()
+        codes = {code for _provider, provider_codes in offer for code in provider_codes}
+        if codes >= {"card", "sepa_direct_debit"}:
+            methods = self.env._("a card or a SEPA direct debit mandate")
+        elif "card" in codes:
+            methods = self.env._("a card")
+        else:
+            methods = self.env._("a SEPA direct debit mandate")
+        expiry = partner.collection_registration_expiry
+        return {
+            "company": self.env.company,
+            "url": partner.collection_registration_url,
+            "expiry": format_date(self.env, expiry.date()) if expiry else False,
+            "methods": methods,
+        }
+
+    def action_collection_send_registration_link(self, channel=None):
+        """Send the customer a new link to save a card or a SEPA mandate, by
+        e-mail (the default) or SMS.
+
+        :param str channel: ``"email"`` or ``"sms"``; by default the context's
+            ``collection_channel``, else e-mail
+        :raise UserError: no address or number to send it to, no provider
+            offering a registration, or the customer is grey-listed
+        """
+        channel = channel or self.env.context.get("collection_channel") or "email"
+        if channel not in ("email", "sms"):
+            raise UserError(self.env._("Send the link by e-mail or by SMS."))
+        for partner in self:
+            partner._collection_send_registration_link(channel)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("Registration link sent."),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def _collection_send_registration_link(self, channel):
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        if not self.env.su and not self.env.user.has_group(
+            "account.group_account_invoice"
+        ):
+            raise AccessError(
+                self.env._("Only accountants can send registration links.")
+            )
+        if partner.collection_greylisted:
+            raise UserError(
+                self.env._(
+                    "%(partner)s is on the grey list after %(count)s failed attempts "
+                    "to save a card or a mandate: remove them from the grey list "
+                    "first.",
+                    partner=partner.display_name,
+                    count=partner.collection_registration_failures,
+                )
+            )
+        if not partner._collection_get_registration_providers():
+            raise UserError(
+                self.env._(
+                    "No payment provider of %(company)s can save a card or a SEPA "
+                    "mandate: enable Stripe or GoCardless in Invoicing > "
+                    "Configuration > Payment Providers first.",
+                    company=self.env.company.name,
+                )
+            )
+        recipient = self if self.email else partner
+        if channel == "email" and not recipient.email:
+            raise UserError(
+                self.env._(
+                    "%(partner)s has no e-mail address: add one, or send the link "
+                    "by SMS.",
+                    partner=partner.display_name,
+                )
+            )
+        number = self.mobile or self.phone or partner.mobile or partner.phone
+        if channel == "sms" and not number:
+            raise UserError(
+                self.env._(
+                    "%(partner)s has no mobile number: add one, or send the link by "
+                    "e-mail.",
+                    partner=partner.display_name,
+                )
+            )
+        partner.sudo().collection_registration_expiry = (
+            partner._collection_get_new_registration_expiry()
+        )
+        partner.invalidate_recordset(["collection_registration_url"])
+        if channel == "email":
+            partner._collection_post_with_author(
+                self.env.company,
+                self.env.ref(
+                    "account_payment_collection.mail_template_registration_link"
+                ).with_env(partner.env),
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                partner_ids=recipient.ids,
+                email_layout_xmlid=REMINDER_MAIL_LAYOUT,
+            )
+        else:
+            partner._message_sms_with_template(
+                template=self.env.ref(
+                    "account_payment_collection.sms_template_registration_link"
+                ).with_env(partner.env),
+                partner_ids=(self if (self.mobile or self.phone) else partner).ids,
+                put_in_queue=False,
+            )
+        _logger.info("registration link sent to partner %s by %s", partner.id, channel)
+
+    def action_collection_revoke_links(self):
+        """Make every link already sent to these customers stop working: the
+        registration links, the payment plans' links and the invoices' access
+        links (new links work)."""
+        partners = self.commercial_partner_id
+        if not self.env.su and not self.env.user.has_group(
+            "account.group_account_invoice"
+        ):
+            raise AccessError(self.env._("Only accountants can revoke links."))
+        for partner in partners.sudo():
+            partner.collection_links_version += 1
+            partner.collection_registration_expiry = False
+        plans = self.env["collection.plan"].search([("partner_id", "in", partners.ids)])
+        if plans:
+            plans.action_collection_revoke_links()
+        moves = self.env["account.move"].search(
+            [
+                ("commercial_partner_id", "in", partners.ids),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                ("access_token", "!=", False),
+            ]
+        )
+        moves.sudo().access_token = False
+        for partner in partners:
+            partner._message_log(
+                body=self.env._(
+                    "Links revoked: the registration, payment plan and invoice links "
+                    "already sent no longer work."
+                )
+            )
+        return True
+
+    def action_collection_remove_greylist(self):
+        """Reopen the registration link of grey-listed customers."""
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(
+                self.env._("Only accountants can remove a customer from the grey list.")
+            )
+        partners = self.commercial_partner_id.filtered("collection_greylisted")
+        partners.sudo().write(
+            {"collection_greylisted": False, "collection_registration_failures": 0}
+        )
+        for partner in partners:
+            partner._message_log(
+                body=self.env._(
+                    "Removed from the grey list: the registration link works again."
+                )
+            )
+        return True
+
+    def action_view_collection_registrations(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_payment_collection.collection_registration_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"create": False}
+        return action
+
+    def _collection_count_registration_failure(self, registration):
+        """One more consecutive failed registration: at the company's threshold,
+        grey-list the customer and say so."""
+        self.ensure_one()
+        partner = self.commercial_partner_id.sudo()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_partner SET collection_registration_failures ="
+                " COALESCE(collection_registration_failures, 0) + 1"
+                " WHERE id = %s RETURNING collection_registration_failures",
+                partner.id,
+            )
+        )
+        failures = self.env.cr.fetchone()[0]
+        partner.invalidate_recordset(["collection_registration_failures"])
+        threshold = registration.company_id.collection_greylist_threshold or 3
+        if failures >= threshold and not partner.collection_greylisted:
+            partner.collection_greylisted = True
+            body = self.env._(
+                "Grey-listed after %(count)s consecutive failed attempts to save a "
+                "card or a mandate (last: %(reason)s): the registration link is "
+                "closed until you remove the customer from the grey list.",
+                count=failures,
+                reason=registration.state_message or registration.provider_id.name,
+            )
+            partner._message_log(body=Markup("<p>%s</p>") % body)
+            _logger.info("partner %s grey-listed", partner.id)
+
+    def _collection_start_automatic(self, token, registration):
+        """The customer saved ``token`` from their registration link: collect
+        from it (tracked), and tell the accountant.
+
+        Their open invoices not due yet are scheduled for debit; overdue ones
+        stay in the reminder process (the customer did not agree to be debited
+        for the past without notice).
+        """
+        self.ensure_one()
+        partner = self.commercial_partner_id.sudo().with_company(
+            registration.company_id
+        )
+        partner.write(
+            {
+                "collection_mode": "automatic",
+                "collection_token_id": token.id,
+                "collection_registration_failures": 0,
+                "collection_registration_expiry": False,
+            }
+        )
+        Move = self.env["account.move"].sudo()
+        today = fields.Date.context_today(self)
+        moves = Move.search(
+            [
+                *Move._collection_get_open_domain(),
+                ("commercial_partner_id", "=", partner.id),
+                ("company_id", "=", registration.company_id.id),
+                ("collection_state", "in", (False, "stopped")),
+                ("collection_block_reason", "=", False),
+                ("invoice_date_due", ">=", today),
+            ]
+        )
+        moves.collection_state = "scheduled"
+        body = self.env._(
+            "%(token)s saved by the customer from their registration link "
+            "(%(provider)s): invoices are now debited on their due date.",
+            token=token.display_name,
+            provider=registration.provider_id.name,
+        )
+        if moves:
+            body += " " + self.env._(
+                "Scheduled: %(invoices)s.",
+                invoices=", ".join(sorted(moves.mapped("name"))),
+            )
+        partner._message_log(body=Markup("<p>%s</p>") % body)
+        partner._collection_schedule_activity(
+            self.env._("Card or mandate saved by the customer"), body
+        )
+
+    def _collection_get_responsible(self, company=None):
+        """Who is told about this customer's collection: their salesperson when
+        a real internal user of the company, else the company's reviewer."""
+        self.ensure_one()
+        company = company or self.env.company
+        salesperson = self.commercial_partner_id.user_id
+        if company._collection_is_real_user(salesperson) and (
+            company in salesperson.company_ids
+        ):
+            return salesperson
+        return company._collection_plan_reviewer()
+
+    def _collection_schedule_activity(self, summary, note, record=None):
+        """Give the customer's responsible a to-do about ``record`` (this
+        customer by default)."""
+        self.ensure_one()
+        record = record or self.commercial_partner_id
+        responsible = self._collection_get_responsible(record.company_id or None)
+        if not responsible:
+            return
+        record.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=summary,
+            note=note,
+            user_id=responsible.id,
+        )
 
     # ------------------------------------------------------------------
     # Sending

@@ -15,3 +15,9 @@ from . import test_portal_bad_input
 from . import test_plan_concurrency
 from . import test_holds
 from . import test_plan_review
+from . import test_gocardless
+from . import test_stripe
+from . import test_registration
+from . import test_debit_outcomes
+from . import test_debit_concurrency
+from . import test_registration_tour

@@ -71,14 +71,18 @@ class TestCollectionAccess(CollectionCommon, HttpCase):
 
     @mute_logger("odoo.http", "odoo.sql_db")
     def test_accountant_api_applies_the_same_rules(self):
+        foreign_token = self._create_collection_token(self.other_customer)
         with self.assertRaises(Fault) as refused:
             self._rpc(
                 "apc_accountant",
                 "write",
                 [self.customer.id],
-                {"collection_mode": "automatic"},
-            )  # no token
-        self.assertIn("Save my payment details", refused.exception.faultString)
+                {
+                    "collection_mode": "automatic",
+                    "collection_token_id": foreign_token.id,
+                },
+            )
+        self.assertIn("belongs to another customer", refused.exception.faultString)
         with self.assertRaises(Fault) as refused:
             self._rpc(
                 "apc_accountant",

@@ -16,7 +16,7 @@ class TestAutomaticCollection(CollectionCommon):
         self.env["account.move"]._cron_collection_send_due()
         self.env["account.move"]._cron_collection_send_due()  # a second run
 
-        self.assertEqual(due.collection_state, "sent")
+        self.assertEqual(due.collection_state, "debited")
         self.assertEqual(len(due.transaction_ids), 1)
         tx = due.transaction_ids
         self.assertEqual(tx.state, "done")
@@ -35,7 +35,15 @@ class TestAutomaticCollection(CollectionCommon):
         self.env["account.move"]._cron_collection_send_due()
         self.assertEqual(invoice.collection_state, "failed")
         self.assertEqual(invoice.payment_state, "not_paid")
-        self.assertIn("failed", invoice.message_ids[0].body)
+        self.assertTrue(
+            any("failed" in body for body in invoice.message_ids.mapped("body"))
+        )
+        # The customer is told, with a link to pay online.
+        mail = invoice.message_ids.filtered(
+            lambda m: "did not go through" in (m.subject or "")
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertIn(f"/my/invoices/{invoice.id}", mail.body)
 
     def test_archived_token_stops_the_debit(self):
         self._set_automatic(self.customer)

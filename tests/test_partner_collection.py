@@ -50,11 +50,24 @@ class TestPartnerCollection(CollectionCommon):
         self.assertFalse(self.customer.collection_mode)
         self.assertFalse(self.contact.collection_mode)
 
-    def test_automatic_without_token_refused_with_guidance(self):
-        with self.assertRefused(ValidationError, "Save my payment details"):
-            self.customer.write({"collection_mode": "automatic"})
+    def test_automatic_without_token_is_registration_pending(self):
+        self._set_offline(self.customer, self.cheque_line)
+        self.customer.write({"collection_mode": "automatic"})
         self._reread()
-        self.assertFalse(self.customer.collection_mode)
+        self.assertEqual(self.customer.collection_mode, "automatic")
+        self.assertTrue(self.customer.collection_registration_pending)
+        self.assertEqual(
+            self.customer.collection_summary, "Automatic: registration pending"
+        )
+        # Until a card or mandate is saved, invoices are not debited: the
+        # customer keeps paying as before (the cheque instructions).
+        invoice = self._make_invoice(self.customer, due_date="2026-11-01")
+        self.assertFalse(invoice.collection_state)
+        self.assertEqual(invoice.preferred_payment_method_line_id, self.cheque_line)
+        self.env["account.move"]._cron_collection_send_due()
+        self.assertFalse(invoice.transaction_ids)
+        self._set_automatic(self.customer)
+        self.assertFalse(self.customer.collection_registration_pending)
 
     def test_automatic_token_must_be_usable(self):
         foreign_token = self._create_collection_token(self.other_customer)
@@ -104,12 +117,12 @@ class TestPartnerCollection(CollectionCommon):
             (due | later | later_too).mapped("collection_state"), ["scheduled"] * 3
         )
         self.env["account.move"]._cron_collection_send_due()
-        self.assertEqual(due.collection_state, "sent")
+        self.assertEqual(due.collection_state, "debited")
 
         self._set_offline(self.customer, self.transfer_line)
 
         self.assertEqual(
-            due.collection_state, "sent", "an already sent debit is not touched"
+            due.collection_state, "debited", "an already sent debit is not touched"
         )
         self.assertEqual(
             (later | later_too).mapped("collection_state"), ["stopped"] * 2

@@ -793,6 +793,8 @@ class TestReminders(CollectionCommon):
         offered to pay online, as long as the company offers it."""
         self._set_automatic(self.customer)
         automatic = self._overdue(self.customer, 10)
+        # Its automatic debit failed: it follows the reminders.
+        automatic.collection_state = "failed"
         undefined = self._overdue(self.other_customer, 10)
         self.assertFalse(self.other_customer.collection_mode)
         Move = self.env["account.move"]

@@ -19,8 +19,14 @@ class TestTranslations(CollectionCommon):
         customer_fr = self.customer.with_context(lang="fr_FR")
         with self.assertRefused(ValidationError, "Chèque|chèque|virement"):
             customer_fr.write({"collection_mode": "offline"})
-        with self.assertRefused(ValidationError, "données de paiement"):
-            customer_fr.write({"collection_mode": "automatic"})
+        foreign_token = self._create_collection_token(self.other_customer)
+        with self.assertRefused(ValidationError, "autre client"):
+            customer_fr.write(
+                {
+                    "collection_mode": "automatic",
+                    "collection_token_id": foreign_token.id,
+                }
+            )
         self.assertFalse(self.customer.collection_mode)
 
     def test_labels_and_instructions_are_translated(self):
