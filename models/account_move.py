@@ -761,6 +761,23 @@ class AccountMove(models.Model):
                 "collection_next_attempt_date": False,
             }
         )
+        if kind == "not_sent":
+            body = self.env._(
+                "Automatic debit %(reference)s could not be sent: %(reason)s Check "
+                "the payment provider's configuration, then use Charge Now; the "
+                "customer was not told.",
+                reference=tx.reference,
+                reason=reason,
+            )
+            self._message_log(body=body)
+            self.commercial_partner_id.with_company(
+                company
+            )._collection_schedule_activity(
+                self.env._("Automatic debit not sent: %(invoice)s", invoice=self.name),
+                body,
+                record=self,
+            )
+            return
         if kind == "authentication_required":
             body = self.env._(
                 "Automatic debit %(reference)s needs the customer's authentication "

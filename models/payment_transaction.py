@@ -48,6 +48,7 @@ class PaymentTransaction(models.Model):
             ("soft", "May pass: tried again"),
             ("hard", "Will not pass with this method"),
             ("authentication_required", "Customer authentication required"),
+            ("not_sent", "Not sent: provider configuration or API error"),
         ],
         string="Refusal",
         readonly=True,
@@ -250,7 +251,8 @@ class PaymentTransaction(models.Model):
             )
             message = error.args[0] if error.args else type(error).__name__
             if not self.collection_failure_kind:
-                self.collection_failure_kind = "hard"
+                # Not the customer's refusal: the accountant fixes it.
+                self.collection_failure_kind = "not_sent"
             self._set_error(str(message))
         if self.state != "draft":
             self._post_process()

@@ -11,7 +11,8 @@ Public API (the rest is private):
 
 * ``FakeStripe()``: ``start()`` / ``stop()``; ``url`` (``http://127.0.0.1:<port>``);
   ``requests``, the list of ``FakeStripeRequest`` received (``method``, ``path``,
-  ``params``, ``headers``), and ``calls(method, path)`` to filter them.
+  ``params``, ``headers``), and ``calls(method, path)`` to filter them;
+  ``page_views``, the paths of the hosted pages browsers opened.
 * The hosted page: a Checkout Session's ``url`` is a small HTML page of the fake
   whose "Save" link (``<url>/save``) completes the session as the customer would
   (a succeeded setup intent with a Visa card 4242, or a SEPA debit with an active
@@ -166,6 +167,7 @@ class FakeStripe:
             self.disputes = {}
             self.webhook_endpoints = {}
             self.requests = []
+            self.page_views = []
             self._idempotent = {}
             self._failures = []
             self._declines = []
@@ -710,6 +712,7 @@ class FakeStripe:
 
     def _hosted_page(self, path):
         """``(status, headers, html)`` of the hosted Checkout page."""
+        self.page_views.append(path)
         match = re.fullmatch(r"/checkout/([^/]+)(/save)?", path)
         session = match and self.sessions.get(match.group(1))
         if not session:

@@ -159,9 +159,20 @@ class TestDebitsAndHolds(HoldsCommon):
         # The record of the debit that went wrong stays.
         self.assertEqual(failed.transaction_ids.state, "error")
         self.assertIn("not answering", failed.transaction_ids.state_message)
+        # Odoo's error, not the customer's refusal: the accountant is told, the
+        # customer is not.
         self.assertTrue(
-            any("failed" in body for body in failed.message_ids.mapped("body"))
+            any(
+                "could not be sent" in body
+                for body in failed.message_ids.mapped("body")
+            )
         )
+        self.assertFalse(
+            failed.message_ids.filtered(
+                lambda m: "did not go through" in (m.subject or "")
+            )
+        )
+        self.assertEqual(failed.transaction_ids.collection_failure_kind, "not_sent")
         with freeze_time("2026-12-16"):
             self.assertEqual(self._run_debits(), 0)  # failed: never re-sent alone
         self.assertEqual(len(failed.transaction_ids), 1)

@@ -43,14 +43,39 @@ registry
                 trigger: ".o_account_payment_collection_registration:contains(Nothing is charged now)",
             },
             {
-                content: "Both methods of the company are offered",
-                trigger: ".o_account_payment_collection_registration_option:contains(SEPA Direct Debit)",
+                content: "The provider's secure page is named",
+                trigger: ".o_account_payment_collection_registration_option:contains(Card):contains(Stripe)",
             },
             {
                 content: "Choose the card",
                 trigger: ".o_account_payment_collection_registration_option:contains(Card) button",
-                run: "click",
-                expectUnloadPage: true,
+                run() {
+                    // The customer's browser goes to the provider's page (on
+                    // another host). The tour follows it in a frame, so that it
+                    // keeps running on this page.
+                    const frame = document.createElement("iframe");
+                    frame.name = "o_apc_provider_page";
+                    frame.addEventListener("load", () => {
+                        // Only the provider's page, on another origin, hides
+                        // its document from this page.
+                        let otherOrigin = false;
+                        try {
+                            otherOrigin = !frame.contentDocument;
+                        } catch {
+                            otherOrigin = true;
+                        }
+                        if (otherOrigin) {
+                            frame.classList.add("o_apc_provider_page_loaded");
+                        }
+                    });
+                    document.body.appendChild(frame);
+                    this.anchor.closest("form").target = frame.name;
+                    this.anchor.click();
+                },
+            },
+            {
+                content: "The provider's page opened",
+                trigger: "iframe.o_apc_provider_page_loaded",
             },
         ],
     });
