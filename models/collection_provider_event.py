@@ -18,7 +18,7 @@ class CollectionProviderEvent(models.Model):
         ondelete="cascade",
         readonly=True,
     )
-    event_id = fields.Char(string="Event", required=True, readonly=True)
+    event_id = fields.Char(required=True, readonly=True)
     event_type = fields.Char(readonly=True)
     received_at = fields.Datetime(
         required=True, readonly=True, default=fields.Datetime.now

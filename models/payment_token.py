@@ -24,7 +24,7 @@ class PaymentToken(models.Model):
         "payment_method_id.name",
         "collection_mandate_status",
     )
-    def _compute_display_name(self):
+    def _compute_display_name(self):  # pylint: disable=missing-return
         """Override of `payment` to name the card brand or the mandate, and the
         mandate's status, as an accountant reads it: "Visa •••• 4242", "SEPA
         Direct Debit MD-0042 (pending submission)"."""

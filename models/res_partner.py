@@ -614,10 +614,12 @@ class ResPartner(models.Model):
         else:
             methods = self.env._("a SEPA direct debit mandate")
         expiry = partner.collection_registration_expiry
+        if not expiry or expiry <= fields.Datetime.now():
+            expiry = partner._collection_get_new_registration_expiry()
         return {
             "company": self.env.company,
             "url": partner.collection_registration_url,
-            "expiry": format_date(self.env, expiry.date()) if expiry else False,
+            "expiry": format_date(self.env, expiry.date()),
             "methods": methods,
         }
 
