@@ -103,4 +103,16 @@ PY
         || die "the payment plans benchmark failed (log: ${LOG})"
 fi
 
+# bench/bench_debits.py: the due-date job vs Register Payment with a token, and
+# the GoCardless webhook vs Stripe's (servers on 127.0.0.1:8969 and 8970,
+# BENCH_WEBHOOK_PORTS); BENCH_DEBITS=0 skips it, BENCH_DEBITS_DB (apc_bench) and
+# BENCH_DEBITS_CORE_DB (BENCH_CORE_DB) choose its databases. Sizes: see the script.
+if [ "${BENCH_DEBITS:-1}" != 0 ]; then
+    say "Benchmarking automatic debits and webhooks (about 15 min; the job's data rolled back)"
+    "${ODOO_PYTHON}" "${REPO_DIR}/bench/bench_debits.py" \
+        --addons-path="$(odoo_addons_path)" -d "${BENCH_DEBITS_DB:-${DB}}" \
+        --http-port="${PORT}" --log-level=warn 2> >(tee -a "${LOG}" >&2) \
+        || die "the automatic debits benchmark failed (log: ${LOG})"
+fi
+
 say "make bench took $((SECONDS / 60)) min $((SECONDS % 60)) s; table in ${BENCH_OUT:-bench/results/latest.md}"
