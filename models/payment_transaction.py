@@ -155,8 +155,24 @@ class PaymentTransaction(models.Model):
     def _collection_trigger_follow_up(self):
         """Post-process the debits whose state the provider changed (a webhook,
         days after the debit) without waiting for the hourly job."""
-        if self.filtered("collection_idempotency_key"):
-            self.env.ref("payment.cron_post_process_payment_tx")._trigger()
+        # Once per database transaction, at commit: a webhook batch of 250
+        # events needs one run of the post-processing job, not 250 triggers.
+        cache = self.env.cr.cache
+        if not self.filtered("collection_idempotency_key") or cache.get(
+            "collection_follow_up_pending"
+        ):
+            return
+        cache["collection_follow_up_pending"] = True
+        cron = self.env.ref("payment.cron_post_process_payment_tx")
+
+        def trigger():
+            cache.pop("collection_follow_up_pending", None)
+            cron._trigger()
+
+        self.env.cr.precommit.add(trigger)
+        self.env.cr.postrollback.add(
+            lambda: cache.pop("collection_follow_up_pending", None)
+        )
 
     # ------------------------------------------------------------------
     # Automatic debits
