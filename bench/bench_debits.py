@@ -33,8 +33,11 @@ Run by ``make bench`` (tools/bench.sh) after bench_plans.py, as::
    customers, each with a saved token of Odoo's ``payment_demo`` provider
    answering at once, vs Odoo's own way of charging a saved token, Register
    Payment with the token, one invoice at a time, on the same invoices (each
-   side in a savepoint rolled back before the other). Then, as a reference,
-   Register Payment on the core database, rolled back too.
+   side in a savepoint rolled back before the other). Each run of the job
+   (a batch) and each Register Payment starts a new ORM transaction after
+   doing what its commit would (flush, tracking), as the scheduler and each
+   HTTP request do. After the first size, as a reference, Register Payment on
+   the core database, rolled back too.
 
 The databases are created when missing (the add-on's: payment_demo, then the
 add-on; the core one: payment_demo and the add-on's dependencies), without
@@ -42,11 +45,13 @@ demo data; an existing one is used as it is (tools/bench.sh updates
 ``apc_bench``). The table is appended to BENCH_OUT (bench/results/latest.md).
 
 Settings (environment variables): BENCH_DEBIT_SIZES (2000,10000: the numbers
-of due invoices measured; a size that would make the whole run exceed
-BENCH_DEBIT_BUDGET is reduced to what fits, or skipped, and said so),
-BENCH_DEBIT_BUDGET (900 seconds), BENCH_DEBIT_BATCH (50, the scheduled
-action's batch), BENCH_DEBIT_CORE_N (500 invoices charged by Register Payment
-on the core database; 0 skips it), BENCH_WEBHOOK (1; 0 skips measure 1),
+of due invoices measured; when they would make the whole run exceed
+BENCH_DEBIT_BUDGET, all are reduced by the same factor to what fits, and a
+later size is reduced again or skipped if the rates measured say so; the
+output says so and extrapolates), BENCH_DEBIT_BUDGET (900 seconds),
+BENCH_DEBIT_BATCH (50, the scheduled action's batch), BENCH_DEBIT_CORE_N (500,
+at most the first size: invoices charged by Register Payment on the core
+database; 0 skips it), BENCH_WEBHOOK (1; 0 skips measure 1),
 BENCH_WEBHOOK_EVENTS (2000), BENCH_WEBHOOK_BATCH (250), BENCH_WEBHOOK_WORKERS
 (2), BENCH_WEBHOOK_PORTS (8969,8970), BENCH_DEBITS_CORE_DB (BENCH_CORE_DB,
 else apc_bench_core), BENCH_OUT (bench/results/latest.md; the servers' logs
@@ -563,22 +568,24 @@ def webhook_fixtures(dbname, fake_gocardless):
                 raise RuntimeError(
                     f"{db}: {ADDON} must be {'installed' if with_addon else 'absent'}"
                 )
-            env.company.sudo().email = env.company.email or "billing@example.com"
+            cr.execute("SELECT now() AT TIME ZONE 'UTC'")
+            data[db, "since"] = cr.fetchone()[0]
+            if not env.company.email:
+                env.company.email = "billing@example.com"
             data[db, "stripe"] = stripe_fixture(env, count)[1]
             if with_addon:
                 data[db, "gocardless"] = gocardless_fixture(
                     env, count, fake_gocardless
                 )[1]
             cr.commit()
-            cr.execute("SELECT now() AT TIME ZONE 'UTC'")
-            data[db, "since"] = cr.fetchone()[0]
     threading.current_thread().dbname = dbname
     return data
 
 
 def webhook_cleanup(dbname, data, tag):
     """Set the fixture's transactions back to pending, forget the events of
-    this run and the post-processing triggers they created."""
+    this run and the scheduler triggers they (and the fixture's debits)
+    created."""
     for db in (dbname, CORE_DB):
         threading.current_thread().dbname = db
         with Registry(db).cursor() as cr:
@@ -595,10 +602,13 @@ def webhook_cleanup(dbname, data, tag):
                     " OR event_id LIKE %s",
                     [f"EVB{tag}%", f"evt_bench{tag}%"],
                 )
-            cron = env.ref("payment.cron_post_process_payment_tx")
+            # The triggers of the debits of the fixture and of this run's events.
+            crons = env.ref("payment.cron_post_process_payment_tx")
+            if db == dbname:
+                crons |= env.ref(f"{ADDON}.ir_cron_collection_send_due")
             cr.execute(
-                "DELETE FROM ir_cron_trigger WHERE cron_id = %s AND create_date >= %s",
-                [cron.id, data[db, "since"]],
+                "DELETE FROM ir_cron_trigger WHERE cron_id IN %s AND create_date >= %s",
+                [tuple(crons.ids), data[db, "since"]],
             )
             cr.commit()
     threading.current_thread().dbname = dbname
