@@ -8,8 +8,9 @@ from .common import CollectionCommon
 from .fake_stripe import StripeFakeMixin
 
 
-@tagged("post_install", "-at_install")
-class TestRegistrationTour(StripeFakeMixin, CollectionCommon, HttpCase):
+class RegistrationTourCommon(StripeFakeMixin, CollectionCommon, HttpCase):
+    """The test company with Stripe (card and SEPA), on the fake Stripe API."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -25,6 +26,13 @@ class TestRegistrationTour(StripeFakeMixin, CollectionCommon, HttpCase):
             },
         )
         sepa.active = True
+
+
+@tagged("post_install", "-at_install")
+class TestRegistrationTour(RegistrationTourCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         cls.accountant = cls._make_user(
             "tour_accountant",
             "account.group_account_manager,base.group_partner_manager",
@@ -60,25 +68,9 @@ class TestRegistrationTour(StripeFakeMixin, CollectionCommon, HttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestRegistrationPhoneTour(StripeFakeMixin, CollectionCommon, HttpCase):
+class TestRegistrationPhoneTour(RegistrationTourCommon):
     browser_size = "375x667"
     touch_enabled = True
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        sepa = cls.env.ref("payment.payment_method_sepa_direct_debit")
-        cls.stripe_provider = cls._prepare_provider(
-            "stripe",
-            company=cls.company,
-            update_values={
-                "stripe_secret_key": "sk_test_tour",
-                "stripe_publishable_key": "pk_test_tour",
-                "stripe_webhook_secret": "whsec_tour",
-                "payment_method_ids": [Command.set((cls.card_method | sepa).ids)],
-            },
-        )
-        sepa.active = True
 
     def _hosted_page_opened(self, session):
         return f"/checkout/{session['id']}" in self.stripe_fake.page_views
