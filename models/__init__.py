@@ -13,6 +13,9 @@ from . import payment_token
 from . import payment_transaction
 from . import payment_transaction_gocardless
 from . import payment_transaction_stripe
+from . import payment_transaction_link
+from . import collection_link
+from . import sale_order
 from . import res_config_settings
 from . import mail_thread
 from . import collection_plan

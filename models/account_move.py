@@ -892,6 +892,21 @@ class AccountMove(models.Model):
     # Actions
     # ------------------------------------------------------------------
 
+    def action_collection_send_payment_link(self):
+        """From the customer invoice list: one payment link settling the
+        selected invoices of one customer, for their amount due."""
+        partners = self.commercial_partner_id
+        if len(partners) != 1:
+            raise UserError(
+                self.env._(
+                    "Select the invoices of one customer: a payment link settles the "
+                    "invoices of one customer."
+                )
+            )
+        return partners._collection_link_wizard_action(
+            self.env._("Settle Invoices"), "settlement", self
+        )
+
     def action_collection_charge_now(self):
         """Debit these due invoices of automatic customers now, from their saved
         card or mandate (what is due, or the next installment when nothing is due

@@ -112,6 +112,12 @@ class ResCompany(models.Model):
         string="Days Between Retries",
         default=3,
     )
+    collection_payment_link_days = fields.Integer(
+        string="Payment Links Valid For (Days)",
+        default=7,
+        help="How long a payment link sent by e-mail or SMS (order deposit, "
+        "wallet top-up, settlement of invoices) can be paid.",
+    )
 
     _sql_constraints = [
         (
@@ -135,6 +141,12 @@ class ResCompany(models.Model):
             "collection_retry_days_positive",
             "CHECK(collection_retry_days IS NULL OR collection_retry_days > 0)",
             "Retries must be at least one day apart.",
+        ),
+        (
+            "collection_payment_link_days_positive",
+            "CHECK(collection_payment_link_days IS NULL "
+            "OR collection_payment_link_days > 0)",
+            "Payment links must be valid for at least one day.",
         ),
     ]
 

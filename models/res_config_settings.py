@@ -62,6 +62,9 @@ class ResConfigSettings(models.TransientModel):
     collection_registration_link_days = fields.Integer(
         related="company_id.collection_registration_link_days", readonly=False
     )
+    collection_payment_link_days = fields.Integer(
+        related="company_id.collection_payment_link_days", readonly=False
+    )
     collection_greylist_threshold = fields.Integer(
         related="company_id.collection_greylist_threshold", readonly=False
     )

@@ -741,14 +741,102 @@ class ResPartner(models.Model):
             ]
         )
         moves.sudo().access_token = False
+        self.env["collection.link"].sudo().search(
+            [("partner_id", "in", partners.ids), ("state", "=", "sent")]
+        ).state = "revoked"
         for partner in partners:
             partner._message_log(
                 body=self.env._(
-                    "Links revoked: the registration, payment plan and invoice links "
-                    "already sent no longer work."
+                    "Links revoked: the registration, payment, payment plan and "
+                    "invoice links already sent no longer work."
                 )
             )
         return True
+
+    # ------------------------------------------------------------------
+    # Payment links: wallet top-ups and settlements
+    # ------------------------------------------------------------------
+
+    def _get_default_payment_link_values(self):
+        """What Odoo's payment link wizard opened on a customer starts with: a
+        wallet top-up to type, or the settlement of the invoices in the
+        context's ``default_collection_invoice_ids``."""
+        self.ensure_one()
+        invoice_ids = self.env.context.get("default_collection_invoice_ids") or []
+        if invoice_ids and isinstance(invoice_ids[0], list | tuple):
+            invoice_ids = invoice_ids[0][2]  # [Command.set(ids)]
+        invoices = self.env["account.move"].browse(invoice_ids)
+        residual = sum(invoices.mapped("amount_residual"))
+        return {
+            "currency_id": (
+                invoices[:1].currency_id or self.env.company.currency_id
+            ).id,
+            "partner_id": self.commercial_partner_id.id,
+            "amount": residual,
+            "amount_max": residual,
+        }
+
+    def _collection_link_wizard_action(self, name, purpose, invoices=None):
+        self.ensure_one()
+        context = {
+            "active_model": "res.partner",
+            "active_id": self.commercial_partner_id.id,
+            "default_collection_link_purpose": purpose,
+        }
+        if invoices is not None:
+            context["default_collection_invoice_ids"] = invoices.ids
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": "payment.link.wizard",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": context,
+        }
+
+    def action_collection_top_up_wallet(self):
+        """Send the customer a link to top up their wallet."""
+        return self._collection_link_wizard_action(
+            self.env._("Top Up Wallet"), "wallet"
+        )
+
+    def action_collection_settle_invoices(self):
+        """Send the customer one link settling their open invoices (all of
+        them at first; the accountant keeps the ones to settle)."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        invoices = self.env["account.move"].search(
+            [
+                ("commercial_partner_id", "=", partner.id),
+                ("company_id", "=", self.env.company.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("collection_block_reason", "=", False),
+                ("currency_id", "=", self.env.company.currency_id.id),
+            ],
+            order="invoice_date_due, id",
+        )
+        if not invoices:
+            raise UserError(
+                self.env._(
+                    "%(partner)s has no open invoice to settle.",
+                    partner=partner.display_name,
+                )
+            )
+        return self._collection_link_wizard_action(
+            self.env._("Settle Invoices"), "settlement", invoices
+        )
+
+    def action_collection_view_payment_links(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_payment_collection.collection_link_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"create": False}
+        return action
 
     def action_collection_remove_greylist(self):
         """Reopen the registration link of grey-listed customers."""

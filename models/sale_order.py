@@ -1,0 +1,105 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    collection_deposit_amount = fields.Monetary(
+        string="Deposit Received",
+        compute="_compute_collection_deposit",
+        store=True,
+        help="What the customer paid on this order before its invoice, from the "
+        "posted payments of its online transactions.",
+    )
+    collection_deposit_received = fields.Boolean(
+        string="Deposit Received?",
+        compute="_compute_collection_deposit",
+        store=True,
+        index=True,
+    )
+    collection_deposit_date = fields.Date(
+        string="Deposit Date", compute="_compute_collection_deposit", store=True
+    )
+    collection_deposit_transaction_id = fields.Many2one(
+        comodel_name="payment.transaction",
+        string="Deposit Transaction",
+        compute="_compute_collection_deposit",
+        store=True,
+    )
+    collection_link_ids = fields.One2many(
+        comodel_name="collection.link",
+        inverse_name="sale_order_id",
+        string="Payment Links",
+        readonly=True,
+    )
+    collection_link_count = fields.Integer(compute="_compute_collection_link_count")
+
+    @api.depends(
+        "transaction_ids.state",
+        "transaction_ids.payment_id.state",
+        "transaction_ids.payment_id.amount",
+    )
+    def _compute_collection_deposit(self):
+        for order in self:
+            payments = (
+                order.sudo()
+                .transaction_ids.filtered(lambda tx: tx.state == "done")
+                .payment_id.filtered(
+                    lambda payment: payment.state in ("in_process", "paid")
+                )
+            )
+            amount = sum(
+                payment.amount if payment.payment_type == "inbound" else -payment.amount
+                for payment in payments
+            )
+            received = order.currency_id.compare_amounts(amount, 0) > 0
+            inbound = payments.filtered(
+                lambda payment: payment.payment_type == "inbound"
+            )
+            last = inbound.sorted(lambda payment: (payment.date, payment.id))[-1:]
+            order.collection_deposit_amount = amount if received else 0.0
+            order.collection_deposit_received = received
+            order.collection_deposit_date = last.date if received else False
+            order.collection_deposit_transaction_id = (
+                last.payment_transaction_id if received else False
+            )
+
+    def _compute_collection_link_count(self):
+        counts = dict(
+            self.env["collection.link"]
+            .sudo()
+            ._read_group(
+                [("sale_order_id", "in", self.ids)], ["sale_order_id"], ["__count"]
+            )
+        )
+        for order in self:
+            order.collection_link_count = counts.get(order._origin, 0)
+
+    def action_collection_request_deposit(self):
+        """Odoo's payment link wizard, to send the customer a link paying a
+        deposit on this order by e-mail or SMS."""
+        self.ensure_one()
+        if self.state == "cancel":
+            raise UserError(
+                self.env._("Order %(order)s is cancelled.", order=self.name)
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Request a Deposit"),
+            "res_model": "payment.link.wizard",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"active_model": "sale.order", "active_id": self.id},
+        }
+
+    def action_collection_view_links(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_payment_collection.collection_link_action"
+        )
+        action["domain"] = [("sale_order_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
