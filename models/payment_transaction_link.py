@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import SUPERUSER_ID, fields, models
 
 
 class PaymentTransaction(models.Model):
@@ -46,9 +46,29 @@ class PaymentTransaction(models.Model):
             tx.collection_link_id._collection_on_paid(tx)
         return res
 
+    def _get_invoices_to_notify(self):
+        """Override of `account_payment`: the invoices of a settlement are
+        told in one batch (`_log_message_on_linked_documents`), not one
+        message_post each."""
+        invoices = super()._get_invoices_to_notify()
+        if self.collection_link_id.purpose == "settlement":
+            return invoices.browse()
+        return invoices
+
     def _log_message_on_linked_documents(self, message):
-        """Override of `payment`: a wallet top-up's messages go to its customer."""
+        """Override of `payment`: a wallet top-up's messages go to its
+        customer; a settlement's to its invoices, in one batch."""
         super()._log_message_on_linked_documents(message)
         link = self._collection_get_link()
         if link.purpose == "wallet":
             link.partner_id.sudo()._message_log(body=message)
+        elif link.purpose == "settlement" and self.collection_link_id:
+            author = (
+                self.env.user.partner_id
+                if self.env.uid == SUPERUSER_ID
+                else self.partner_id
+            )
+            self.invoice_ids._message_log_batch(
+                bodies=dict.fromkeys(self.invoice_ids.ids, message),
+                author_id=author.id,
+            )
