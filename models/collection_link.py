@@ -527,11 +527,14 @@ class CollectionLink(models.Model):
     # ------------------------------------------------------------------
 
     def _collection_lock(self):
-        """Lock this link's row until the end of the transaction: two tabs, two
-        devices paying at once are served one after the other."""
+        """Lock this link's row until the end of the transaction, marking it
+        changed: two tabs or devices paying at once are served one after the
+        other, and the second, its snapshot now outdated, fails to serialize and
+        is replayed by Odoo - when it sees the first payment."""
         self.env.cr.execute(
             SQL(
-                "SELECT id FROM collection_link WHERE id IN %s FOR UPDATE",
+                "UPDATE collection_link SET write_date = now() at time zone 'UTC' "
+                "WHERE id IN %s",
                 tuple(self.ids),
             )
         )

@@ -23,3 +23,4 @@ from . import test_debit_concurrency
 from . import test_registration_tour
 from . import test_payment_links
 from . import test_payment_link_tour
+from . import test_link_concurrency
