@@ -4,3 +4,4 @@ from . import payment
 from . import registration
 from . import gocardless
 from . import stripe
+from . import wallet

@@ -21,3 +21,6 @@ from . import test_registration
 from . import test_debit_outcomes
 from . import test_debit_concurrency
 from . import test_registration_tour
+from . import test_wallet
+from . import test_wallet_portal
+from . import test_wallet_concurrency

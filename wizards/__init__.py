@@ -2,3 +2,4 @@
 from . import collection_plan_adjust
 from . import collection_plan_reason
 from . import collection_reminder_preview
+from . import collection_wallet_refund
