@@ -745,7 +745,7 @@ class AccountMoveLine(models.Model):
     def init(self):
         """Override of `account`: the index of the wallet balances (the posted
         items of one account and customer)."""
-        super().init()
+        res = super().init()
         create_index(
             self.env.cr,
             indexname="account_move_line_collection_wallet_idx",
@@ -753,6 +753,7 @@ class AccountMoveLine(models.Model):
             expressions=["account_id", "partner_id"],
             where="parent_state = 'posted'",
         )
+        return res
 
     def write(self, vals):
         """Override of `account`: a posted wallet item changing customer,

@@ -441,7 +441,7 @@ class TestWalletRefund(WalletCommon):
         return (
             self.env[action["res_model"]]
             .with_user(user or self.accountant)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"amount": 40.0, **values})
         )
 
