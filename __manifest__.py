@@ -40,6 +40,9 @@
         "wizards/collection_plan_reason_views.xml",
         "wizards/collection_reminder_preview_views.xml",
         "report/account_move_report.xml",
+        "views/collection_wallet_views.xml",
+        "views/collection_wallet_templates.xml",
+        "wizards/collection_wallet_refund_views.xml",
     ],
     "demo": ["demo/collection_demo.xml"],
     "assets": {

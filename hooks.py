@@ -26,9 +26,11 @@ def pre_init_hook(env):
 
 def post_init_hook(env):
     """Give every existing company its offline payment methods (cheque, bank
-    transfer and money order on the bank journal, cash on the cash journal), then
-    complete the demo data if it was loaded."""
+    transfer and money order on the bank journal, cash on the cash journal) and
+    its wallet account and journal, then complete the demo data if it was
+    loaded."""
     env["res.company"].search([])._collection_ensure_offline_method_lines()
+    env["res.company"].search([])._collection_ensure_wallet_setup()
     setup_provider(env, "gocardless")
     if env.ref("base.module_account_payment_collection").demo:
         _load_demo_invoices(env)

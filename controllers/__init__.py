@@ -5,3 +5,4 @@ from . import registration
 from . import gocardless
 from . import stripe
 from . import link
+from . import wallet

@@ -27,3 +27,4 @@ from . import ir_module_module
 from . import collection_registration
 from . import collection_provider_event
 from . import account_payment_register
+from . import collection_wallet

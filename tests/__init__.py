@@ -24,3 +24,6 @@ from . import test_registration_tour
 from . import test_payment_links
 from . import test_payment_link_tour
 from . import test_link_concurrency
+from . import test_wallet
+from . import test_wallet_portal
+from . import test_wallet_concurrency
