@@ -560,3 +560,85 @@ class TestPaymentLinkPayment(PaymentLinkCommon):
             1,
         )
         self.assertEqual(order.collection_deposit_amount, 90.0)
+
+    def test_wallet_top_up_end_to_end(self):
+        self.assertEqual(self.customer.collection_wallet_balance, 0.0)
+        _wizard, link = self._send(
+            self.customer, collection_link_purpose="wallet", amount=50.0
+        )
+        self.assertEqual(link.purpose, "wallet")
+        message = self.customer.message_ids.filtered(
+            lambda m: m.message_type == "comment"
+        )[:1]
+        self.assertIn("a top-up of your wallet", message.body)
+        page = self._open(link.url)
+        self.assertIn("Top up your wallet", page.text)
+        self.assertIn('data-amount="50.0"', page.text)
+        tx = self._pay(link, 50.0)
+        payment = tx.payment_id
+        self.assertEqual(payment.partner_id, self.customer)
+        self.assertEqual(
+            payment.destination_account_id, self.company.collection_wallet_account_id
+        )
+        wallet_line = payment.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.company.collection_wallet_account_id
+        )
+        self.assertEqual(wallet_line.credit, 50.0)
+        self.assertEqual(wallet_line.partner_id, self.customer)
+        self.customer.invalidate_recordset(["collection_wallet_balance"])
+        self.assertEqual(self.customer.collection_wallet_balance, 50.0)
+        self.assertEqual(link.state, "paid")
+        # Post-processed again (the job, the status page): credited once.
+        tx._post_process()
+        self.customer.invalidate_recordset(["collection_wallet_balance"])
+        self.assertEqual(self.customer.collection_wallet_balance, 50.0)
+        self.assertIn("Your wallet is credited.", self._open(link.url).text)
+        # The wallet pays an invoice.
+        invoice = self._make_invoice(self.customer, 30.0)
+        invoice.action_collection_pay_with_wallet()
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.customer.invalidate_recordset(["collection_wallet_balance"])
+        self.assertEqual(self.customer.collection_wallet_balance, 20.0)
+
+    def test_wallet_link_needs_a_wallet_account(self):
+        self.company.collection_wallet_account_id = False
+        wizard = self._wizard(
+            self.customer, collection_link_purpose="wallet", amount=50.0
+        )
+        with self.assertRaisesRegex(UserError, "No wallet account"):
+            wizard.action_collection_send()
+        self.assertFalse(self.env["collection.link"].search([]))
+
+    def test_draft_quotation_deposit_confirms_it(self):
+        order = self._make_order(confirm=False)
+        order.write({"require_payment": True, "prepayment_percent": 0.3})
+        wizard, link = self._send(order, amount=90.0)
+        self.assertEqual(
+            wizard.confirmation_message, "This payment will confirm the quotation."
+        )
+        self._pay(link, 90.0)
+        self.assertEqual(order.state, "sale")
+        self.assertTrue(order.collection_deposit_received)
+
+    def test_settlement_link_from_the_invoice_list(self):
+        first = self._make_invoice(self.customer, 100.0)
+        other = self._make_invoice(self.other_customer, 40.0)
+        with self.assertRaisesRegex(UserError, "invoices of one customer"):
+            (first + other).action_collection_send_payment_link()
+        action = first.action_collection_send_payment_link()
+        wizard = (
+            self.env["payment.link.wizard"].with_context(**action["context"]).create({})
+        )
+        self.assertEqual(wizard.collection_link_purpose, "settlement")
+        self.assertEqual(wizard.collection_invoice_ids, first)
+        self.assertEqual(wizard.amount, 100.0)
+        # From the customer: all the open invoices, oldest due first.
+        second = self._make_invoice(self.customer, 20.0, due_date="2026-11-15")
+        action = self.customer.action_collection_settle_invoices()
+        wizard = (
+            self.env["payment.link.wizard"].with_context(**action["context"]).create({})
+        )
+        self.assertEqual(wizard.collection_invoice_ids, second + first)
+        self.assertEqual(wizard.amount, 120.0)
+        with self.assertRaisesRegex(UserError, "no open invoice"):
+            self.other_customer.copy().action_collection_settle_invoices()

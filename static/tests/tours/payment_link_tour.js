@@ -61,6 +61,11 @@ registry.category("web_tour.tours").add("account_payment_collection_wallet_top_u
             trigger: ".o_account_payment_collection_link_amount:contains(50.00)",
         },
         {
+            content: "Choose the (demo) card",
+            trigger: "input[name=o_payment_radio][data-payment-method-code=demo]",
+            run: "click",
+        },
+        {
             content: "Enter the (test) card details",
             trigger: "#customer_input",
             run: "edit 4242",
