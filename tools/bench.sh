@@ -115,6 +115,21 @@ if [ "${BENCH_DEBITS:-1}" != 0 ]; then
         || die "the automatic debits benchmark failed (log: ${LOG})"
 fi
 
+# bench/bench_links.py: opening and paying the payment links (deposit, wallet
+# top-up, settlement of 1 and 20 invoices) vs Odoo's payment link of one
+# invoice, through Odoo's WSGI application (a report server on 127.0.0.1:8971,
+# BENCH_LINK_PORT, for the PDFs). BENCH_LINKS=0 skips it; BENCH_LINK_RUNS (15).
+# Its fixtures are committed (customers named "APC bench links").
+if [ "${BENCH_LINKS:-1}" != 0 ]; then
+    say "Benchmarking the payment links (a few minutes)"
+    "${ODOO_PYTHON}" "${REPO_DIR}/bench/bench_links.py" \
+        --addons-path="$(odoo_addons_path)" -d "${BENCH_LINKS_DB:-${DB}}" \
+        --http-port="${PORT}" --log-level=warn \
+        --log-handler=odoo.addons.base.models.ir_actions_report:ERROR \
+        2> >(tee -a "${LOG}" >&2) \
+        || die "the payment links benchmark failed (log: ${LOG})"
+fi
+
 # bench/bench_wallet.py: the wallet balance of a customer with 10,000 wallet
 # entries vs core's credit of the same customer, with the EXPLAIN plan of its
 # indexed query (a few minutes; rolled back). BENCH_WALLET=0 skips it;
