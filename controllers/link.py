@@ -87,6 +87,11 @@ class CollectionLinkController(PaymentPortal):
             "status": status,
             "res_company": link_sudo.company_id,
             "amount_due": link_sudo._collection_get_amount_due(),
+            "wallet_balance": link_sudo.partner_id.with_company(
+                link_sudo.company_id
+            ).collection_wallet_balance
+            if link_sudo.purpose == "wallet"
+            else 0.0,
             "page_name": "collection_link",
         }
 

@@ -11,6 +11,10 @@ from odoo.tools.misc import hmac
 
 _logger = logging.getLogger(__name__)
 
+# The layout of the add-on's e-mails: the invoice e-mails', without the
+# "Your Contact" block.
+REMINDER_MAIL_LAYOUT = "account_payment_collection.collection_reminder_mail_layout"
+
 LINK_SIGNATURE_SCOPE = "account_payment_collection-payment-link"
 # The states in which a link can still be paid.
 LINK_PAYABLE_STATES = ("sent",)
@@ -480,7 +484,7 @@ class CollectionLink(models.Model):
                 partner_ids=recipients.ids,
                 message_type="comment",
                 subtype_xmlid="mail.mt_comment",
-                email_layout_xmlid="mail.mail_notification_light",
+                email_layout_xmlid=REMINDER_MAIL_LAYOUT,
                 **author_values,
             )
         else:
