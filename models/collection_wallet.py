@@ -31,6 +31,7 @@ WALLET_LINE_FIELDS = (
     "account_id",
     "balance",
     "company_id",
+    "journal_id",
     "parent_state",
     "partner_id",
 )
@@ -105,6 +106,9 @@ class ResCompany(models.Model):
                  WHERE account_id = %(account)s
                    AND company_id = %(company)s
                    AND parent_state = 'posted'
+                   AND journal_id NOT IN (
+                       SELECT id FROM account_journal WHERE type IN ('sale', 'purchase')
+                   )
                  GROUP BY partner_id
                 HAVING SUM(balance) != 0
                  LIMIT 1
@@ -306,6 +310,9 @@ class ResPartner(models.Model):
              WHERE line.account_id = %(account)s
                AND line.company_id = %(company)s
                AND line.parent_state = 'posted'
+               AND line.journal_id NOT IN (
+                   SELECT id FROM account_journal WHERE type IN ('sale', 'purchase')
+               )
                AND partner.commercial_partner_id IN %(partners)s
              GROUP BY partner.commercial_partner_id
             """,
@@ -344,6 +351,9 @@ class ResPartner(models.Model):
                      WHERE line.account_id = %(account)s
                        AND line.company_id = %(company)s
                        AND line.parent_state = 'posted'
+                       AND line.journal_id NOT IN (
+                   SELECT id FROM account_journal WHERE type IN ('sale', 'purchase')
+               )
                        AND partner.commercial_partner_id = %(partner)s
                   ) history
                  ORDER BY date DESC, id DESC
@@ -434,6 +444,7 @@ class ResPartner(models.Model):
             ("account_id", "=", account.id),
             ("company_id", "=", company.id),
             ("parent_state", "=", "posted"),
+            ("journal_id.type", "not in", ("sale", "purchase")),
             ("partner_id", "child_of", partner.id),
         ]
         action["context"] = {}
@@ -512,6 +523,7 @@ class AccountMove(models.Model):
         return self.line_ids.filtered(
             lambda line: line.account_id.id
             and line.account_id.id == accounts.get(line.company_id.id)
+            and line.journal_id.type not in ("sale", "purchase")
         )
 
     def _collection_filter_wallet_moves(self):

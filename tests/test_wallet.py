@@ -181,6 +181,36 @@ class TestWalletSetup(WalletCommon):
             self.company.collection_wallet_account_id = other
         self.assertEqual(self.company.collection_wallet_account_id, self.wallet_account)
 
+    def test_views_keep_the_other_features(self):
+        """The wallet's views extend the forms next to the add-on's other
+        views, they do not replace them."""
+        for model, expected in (
+            (
+                "res.partner",
+                (
+                    "action_collection_view_wallet",
+                    "action_view_collection_registrations",
+                ),
+            ),
+            (
+                "account.move",
+                ("action_collection_pay_with_wallet", "action_collection_charge_now"),
+            ),
+            (
+                "res.config.settings",
+                ("collection_wallet_account_id", "collection_auto_send_offline"),
+            ),
+        ):
+            user = (
+                self.env.ref("base.user_admin")
+                if model == "res.config.settings"
+                else self.accountant
+            )
+            arch = self.env[model].with_user(user).get_view(view_type="form")["arch"]
+            for name in expected:
+                with self.subTest(model=model, name=name):
+                    self.assertIn(name, arch)
+
     def test_balance_index_exists(self):
         self.assertTrue(
             sql.index_exists(self.env.cr, "account_move_line_collection_wallet_idx")
@@ -206,6 +236,44 @@ class TestWalletBalance(WalletCommon):
             self.customer, 500.0, account=self.company_data["default_account_payable"]
         )
         self.assertEqual(self._balance(self.customer), 120.25)
+
+    def test_down_payments_on_the_wallet_account_are_not_wallet(self):
+        """French charts book sale's down payments on 4191 too: a down payment
+        invoice and the final invoice deducting it are not the wallet's."""
+        self._collection_top_up(self.customer, 40.0)
+
+        def invoice(*lines):
+            move = self.env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.customer.id,
+                    "invoice_date": "2026-11-01",
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": name,
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "account_id": account.id,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                        for name, amount, account in lines
+                    ],
+                }
+            )
+            move.action_post()
+            return move
+
+        revenue = self.company_data["default_account_revenue"]
+        # The down payment invoice: the wallet account credited.
+        invoice(("Down payment", 300.0, self.wallet_account))
+        self.assertEqual(self._balance(self.customer), 40.0)
+        # The final invoice deducts it (debited): accepted, the wallet intact.
+        invoice(
+            ("Cake", 1000.0, revenue), ("Down payment", -300.0, self.wallet_account)
+        )
+        self.assertEqual(self._balance(self.customer), 40.0)
 
     def test_balance_is_per_company(self):
         company = self._create_company(name="Wallet Branch Office")
