@@ -6,3 +6,4 @@ from . import gocardless
 from . import stripe
 from . import link
 from . import wallet
+from . import sale_deposit

@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 
 class SaleOrder(models.Model):
@@ -27,6 +27,12 @@ class SaleOrder(models.Model):
         string="Deposit Transaction",
         compute="_compute_collection_deposit",
         store=True,
+    )
+    collection_deposit_fixed_amount = fields.Monetary(
+        string="Fixed Deposit",
+        copy=True,
+        help="With online payment required: the deposit the customer pays online "
+        "to confirm the quotation, instead of the percentage.",
     )
     collection_link_ids = fields.One2many(
         comodel_name="collection.link",
@@ -64,6 +70,91 @@ class SaleOrder(models.Model):
             order.collection_deposit_date = last.date if received else False
             order.collection_deposit_transaction_id = (
                 last.payment_transaction_id if received else False
+            )
+
+    @api.constrains("collection_deposit_fixed_amount", "amount_total")
+    def _check_collection_deposit_fixed_amount(self):
+        for order in self.filtered("collection_deposit_fixed_amount"):
+            currency = order.currency_id
+            if currency.compare_amounts(order.collection_deposit_fixed_amount, 0) < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The fixed deposit of %(order)s cannot be negative.",
+                        order=order.name,
+                    )
+                )
+            if (
+                order.state in ("draft", "sent")
+                and currency.compare_amounts(
+                    order.collection_deposit_fixed_amount, order.amount_total
+                )
+                > 0
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The fixed deposit of %(order)s cannot be more than its total.",
+                        order=order.name,
+                    )
+                )
+
+    def _get_prepayment_required_amount(self):
+        """Override of `sale`: a fixed deposit replaces the percentage."""
+        self.ensure_one()
+        if self.require_payment and self.collection_deposit_fixed_amount:
+            return min(
+                self.currency_id.round(self.collection_deposit_fixed_amount),
+                self.amount_total,
+            )
+        return super()._get_prepayment_required_amount()
+
+    def _collection_get_deposit_in_progress(self):
+        """The online payments of this quotation the provider has not
+        confirmed yet (a SEPA debit, an authorisation): while one is under way,
+        no other deposit can be paid online."""
+        self.ensure_one()
+        return self.sudo().transaction_ids.filtered(
+            lambda tx: tx.state in ("pending", "authorized")
+            and tx.operation != "refund"
+        )
+
+    def _has_to_be_paid(self):
+        """Override of `sale`: one deposit payable online at a time - not while
+        a payment is pending at the provider."""
+        return (
+            super()._has_to_be_paid() and not self._collection_get_deposit_in_progress()
+        )
+
+    def _collection_check_online_deposit(self, amount):
+        """Refuse an online payment of this quotation from its portal page
+        unless it can be paid and ``amount`` is what the page offers: the
+        deposit (what is left of it) or the rest of the total.
+
+        :raise ValidationError: with a clear message
+        """
+        self.ensure_one()
+        env = self.env
+        if self._collection_get_deposit_in_progress():
+            raise ValidationError(
+                env._(
+                    "A payment of %(order)s is already being processed: wait for its "
+                    "confirmation before paying again.",
+                    order=self.name,
+                )
+            )
+        currency = self.currency_id
+        remaining = self.amount_total - self.amount_paid
+        if self.state in ("draft", "sent") and self.require_payment:
+            deposit = self._get_prepayment_required_amount() - self.amount_paid
+            offered = [deposit, remaining]
+        else:
+            offered = [remaining]
+        if amount is None or not any(
+            currency.compare_amounts(amount, value) == 0
+            for value in offered
+            if value > 0
+        ):
+            raise ValidationError(
+                env._("The amount to pay has changed: please reload the page.")
             )
 
     def _compute_collection_link_count(self):

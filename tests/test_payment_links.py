@@ -5,7 +5,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -642,3 +642,59 @@ class TestPaymentLinkPayment(PaymentLinkCommon):
         self.assertEqual(wizard.amount, 120.0)
         with self.assertRaisesRegex(UserError, "no open invoice"):
             self.other_customer.copy().action_collection_settle_invoices()
+
+
+@tagged("post_install", "-at_install")
+@freeze_time("2026-12-01 10:00:00")
+class TestQuotationDeposit(PaymentLinkCommon):
+    """A quotation's fixed deposit, paid online from its portal page, once."""
+
+    def _quotation(self, fixed=100.0):
+        order = self._make_order(confirm=False)
+        order.write(
+            {
+                "require_payment": True,
+                "prepayment_percent": 0.5,
+                "collection_deposit_fixed_amount": fixed,
+            }
+        )
+        return order
+
+    def _portal_tx(self, order, amount):
+        params = self._tx_params(self.env["collection.link"], amount)
+        params["access_token"] = order._portal_ensure_token()
+        return self._json(f"/my/orders/{order.id}/transaction", params)
+
+    def test_fixed_deposit_replaces_the_percentage(self):
+        order = self._quotation()
+        self.assertEqual(order._get_prepayment_required_amount(), 100.0)
+        order.collection_deposit_fixed_amount = 0.0
+        self.assertEqual(order._get_prepayment_required_amount(), 150.0)
+        with self.assertRaisesRegex(ValidationError, "cannot be more than its total"):
+            order.collection_deposit_fixed_amount = 300.01
+        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
+            order.collection_deposit_fixed_amount = -1.0
+
+    def test_one_online_deposit_per_quotation(self):
+        order = self._quotation()
+        self.assertTrue(order._has_to_be_paid())
+        with mute_logger("odoo.http"):
+            answer = self._portal_tx(order, 10.0)
+        self.assertIn("amount to pay has changed", answer["error"]["data"]["message"])
+        self.assertFalse(order.transaction_ids)
+        answer = self._portal_tx(order, 100.0)
+        tx = self.env["payment.transaction"].search(
+            [("reference", "=", answer["result"]["reference"])]
+        )
+        tx._set_pending()
+        self.assertFalse(order._has_to_be_paid())
+        with mute_logger("odoo.http"):
+            answer = self._portal_tx(order, 100.0)
+        self.assertIn("already being processed", answer["error"]["data"]["message"])
+        self.assertEqual(len(order.transaction_ids), 1)
+        # Confirmed by the provider: the quotation is confirmed, as in Odoo.
+        tx._set_done()
+        tx._post_process()
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.collection_deposit_amount, 100.0)
+        self.assertEqual(tx.payment_id.amount, 100.0)
