@@ -16,6 +16,7 @@ from . import payment_transaction_stripe
 from . import payment_transaction_link
 from . import collection_link
 from . import sale_order
+from . import account_move_pay_button
 from . import res_config_settings
 from . import mail_thread
 from . import collection_plan

@@ -12,3 +12,22 @@ class AccountMoveSend(models.AbstractModel):
         if (move.sending_data or {}).get("collection_auto_send"):
             return "email"
         return super()._get_default_sending_method(move)
+
+    def _get_alerts(self, moves, moves_data):
+        """Override of `account`: e-mailing an invoice with a Pay button to a
+        customer without an e-mail address is refused (a blocking alert), the
+        customer named."""
+        alerts = super()._get_alerts(moves, moves_data)
+        emailed = moves.filtered(
+            lambda move: "email"
+            in (moves_data.get(move) or {}).get("sending_methods", ())
+        )
+        missing = emailed._collection_get_pay_button_without_email()
+        if missing:
+            alerts["account_payment_collection_missing_email"] = {
+                "level": "danger",
+                "message": moves._collection_get_missing_email_message(missing),
+                "action_text": self.env._("View Customers"),
+                "action": missing._get_records_action(name=self.env._("Customers")),
+            }
+        return alerts

@@ -27,3 +27,4 @@ from . import test_link_concurrency
 from . import test_wallet
 from . import test_wallet_portal
 from . import test_wallet_concurrency
+from . import test_pay_button
