@@ -8,7 +8,7 @@
     "category": "Accounting/Accounting",
     "author": "Account Payment Collection contributors",
     "license": "LGPL-3",
-    "depends": ["account_payment", "sale", "sms", "payment_stripe"],
+    "depends": ["account_payment", "sale", "sms", "payment_stripe", "payment_paypal"],
     "external_dependencies": {"python": ["stripe", "gocardless_pro"]},
     "data": [
         "security/ir.model.access.csv",
@@ -32,6 +32,7 @@
         "views/payment_provider_views.xml",
         "views/payment_token_views.xml",
         "views/account_payment_register_views.xml",
+        "views/payment_transaction_views.xml",
         "wizards/collection_plan_adjust_views.xml",
         "wizards/collection_plan_reason_views.xml",
         "wizards/collection_reminder_preview_views.xml",

@@ -21,3 +21,6 @@ from . import test_registration
 from . import test_debit_outcomes
 from . import test_debit_concurrency
 from . import test_registration_tour
+from . import test_online_fees
+from . import test_online_fees_concurrency
+from . import test_online_fees_tour
