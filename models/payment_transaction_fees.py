@@ -23,6 +23,21 @@ from ..const import STRIPE_FEE_EXPAND
 _logger = logging.getLogger(__name__)
 
 
+class _Integrating:
+    """The mark, in a context, of the integration of online payments by an
+    accountant (or of Odoo's post-processing in automatic mode): only then is
+    the payment made. Being a Python object, no context sent by a client (JSON
+    or XML) can carry it."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<online payments integration>"
+
+
+INTEGRATING = _Integrating()
+
+
 class PaymentTransaction(models.Model):
     _inherit = "payment.transaction"
 
@@ -195,15 +210,16 @@ class PaymentTransaction(models.Model):
                 if tx.collection_fee_state == "pending":
                     tx._collection_update_fee()  # a fee known since is booked
                 continue
-            if any(
+            integrating = tx.with_context(collection_integrating=INTEGRATING)
+            if not tx.is_post_processed:
+                # Not post-processed yet: Odoo's own post-processing, which
+                # now books the payment (and confirms orders, invoices them...).
+                integrating._post_process()
+            elif not any(
                 child.state in ("done", "cancel") for child in tx.child_transaction_ids
             ):
-                # Booked on its captures, as Odoo does.
-                tx.collection_integration_state = "integrated"
-                continue
-            tx.invoice_ids.filtered(lambda inv: inv.state == "draft").action_post()
-            payment = tx.with_context(collection_integrating=True)._create_payment()
-            if payment:
+                tx.invoice_ids.filtered(lambda inv: inv.state == "draft").action_post()
+                payment = integrating._create_payment()
                 tx._log_message_on_linked_documents(
                     self.env._(
                         "The payment related to the transaction with reference "
@@ -212,8 +228,10 @@ class PaymentTransaction(models.Model):
                         link=payment._get_html_link(),
                     )
                 )
-            if tx.collection_idempotency_key:
-                tx._collection_follow_up()
+                if tx.collection_idempotency_key:
+                    tx._collection_follow_up()
+            # Booked on its captures, as Odoo does, when it has some.
+            tx.collection_integration_state = "integrated"
             booked |= tx
         return booked
 
@@ -228,7 +246,7 @@ class PaymentTransaction(models.Model):
             return self.payment_id
         self._collection_update_fee()
         if (
-            not self.env.context.get("collection_integrating")
+            self.env.context.get("collection_integrating") is not INTEGRATING
             and self.company_id.collection_online_integration == "manual"
         ):
             self.collection_integration_state = "to_integrate"

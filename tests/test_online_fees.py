@@ -5,6 +5,8 @@ through the real SDK), PayPal (the capture's breakdown, through Odoo's own
 requests) and GoCardless (payout items) against fakes served on 127.0.0.1,
 refunds, disputes, double integration, bad input and access."""
 
+import json
+
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
 from odoo.tests import HttpCase, freeze_time, tagged
@@ -254,6 +256,26 @@ class TestOnlineIntegration(OnlineFeesMixin, CollectionCommon):
         self.assertEqual(result["params"]["type"], "info")
         tx._post_process()
         self._assert_booked(tx, 150.0, 0.0)
+
+    def test_integration_before_post_processing(self):
+        """The accountant integrates a payment Odoo has not post-processed yet:
+        Odoo's own post-processing books it, once; a context sent by a client
+        cannot make the post-processing book it without the accountant."""
+        self._set_integration("manual")
+        invoice = self._make_invoice(self.customer, 70.0)
+        tx = self._online_tx(invoice)
+        tx.with_context(collection_integrating=True)._post_process()
+        self.assertFalse(tx.payment_id)
+        self.assertEqual(tx.collection_integration_state, "to_integrate")
+        other_invoice = self._make_invoice(self.customer, 30.0)
+        other_tx = self._online_tx(other_invoice)
+        self.assertFalse(other_tx.is_post_processed)
+        other_tx.action_collection_integrate()
+        self.assertTrue(other_tx.is_post_processed)
+        self._assert_booked(other_tx, 30.0, 0.0)
+        other_tx._post_process()  # the job comes by later: nothing more
+        self._assert_booked(other_tx, 30.0, 0.0)
+        self.assertEqual(other_invoice.amount_residual, 0.0)
 
     def test_manual_integration_of_a_selection(self):
         self._set_integration("manual")
@@ -611,6 +633,48 @@ class TestPayPalFees(OnlineFeesMixin, FakePayPalMixin, CollectionCommon, HttpCas
         self.assertEqual(
             len(self.paypal_fake.calls("POST", r"/v2/checkout/orders/.*/capture")), 1
         )
+
+    def test_fee_from_the_webhook(self):
+        """The answer to Odoo's capture request was lost: PayPal's webhook
+        (verified with PayPal by Odoo) brings the order, with its capture's
+        breakdown; its replay changes nothing."""
+        invoice = self._make_invoice(self.customer, 120.0)
+        tx = self.env["payment.transaction"].create(
+            {
+                "provider_id": self.paypal.id,
+                "payment_method_id": self.paypal_method.id,
+                "reference": self.env["payment.transaction"]._compute_reference(
+                    "paypal", prefix=invoice.name
+                ),
+                "amount": 120.0,
+                "currency_id": invoice.currency_id.id,
+                "partner_id": self.customer.id,
+                "operation": "online_direct",
+                "invoice_ids": [Command.set(invoice.ids)],
+            }
+        )
+        order_id = tx._get_processing_values()["order_id"]
+        _status, order = self.paypal_fake._capture(order_id)
+        event = {
+            "id": "WH-FAKE-1",
+            "event_type": "CHECKOUT.ORDER.COMPLETED",
+            "resource": {**order, "intent": "CAPTURE"},
+        }
+        for _replay in range(2):
+            response = self.url_open(
+                "/payment/paypal/webhook/",
+                data=json.dumps(event),
+                headers={"Content-Type": "application/json"},
+            )
+            self.assertEqual(response.status_code, 200)
+            self.env.invalidate_all()
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(tx.collection_fee_amount, 4.68)  # 4.19 + 0.49
+        self.assertTrue(
+            self.paypal_fake.calls("POST", "/v1/notifications/verify-webhook-signature")
+        )
+        tx._post_process()
+        self._assert_booked(tx, 120.0, 4.68)
 
     def test_capture_without_breakdown_books_no_estimate(self):
         self.paypal_fake.omit_breakdown = True
