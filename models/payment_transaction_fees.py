@@ -230,8 +230,9 @@ class PaymentTransaction(models.Model):
                 )
                 if tx.collection_idempotency_key:
                     tx._collection_follow_up()
-            # Booked on its captures, as Odoo does, when it has some.
-            tx.collection_integration_state = "integrated"
+            if tx.collection_integration_state != "integrated":
+                # Booked on its captures, as Odoo does, when it has some.
+                tx.collection_integration_state = "integrated"
             booked |= tx
         return booked
 

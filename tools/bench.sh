@@ -115,4 +115,15 @@ if [ "${BENCH_DEBITS:-1}" != 0 ]; then
         || die "the automatic debits benchmark failed (log: ${LOG})"
 fi
 
+# bench/bench_integration.py: integrating online payments with their fees vs
+# Odoo's own post-processing (BENCH_INTEGRATION_SIZES, 250,1000; rolled back);
+# BENCH_INTEGRATION=0 skips it.
+if [ "${BENCH_INTEGRATION:-1}" != 0 ]; then
+    say "Benchmarking the integration of online payments (a few minutes; rolled back)"
+    "${ODOO_PYTHON}" "${REPO_DIR}/bench/bench_integration.py" \
+        --addons-path="$(odoo_addons_path)" -d "${DB}" \
+        --http-port="${PORT}" --log-level=warn 2> >(tee -a "${LOG}" >&2) \
+        || die "the online payments integration benchmark failed (log: ${LOG})"
+fi
+
 say "make bench took $((SECONDS / 60)) min $((SECONDS % 60)) s; table in ${BENCH_OUT:-bench/results/latest.md}"
