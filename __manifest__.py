@@ -8,7 +8,7 @@
     "category": "Accounting/Accounting",
     "author": "Account Payment Collection contributors",
     "license": "LGPL-3",
-    "depends": ["account_payment", "sale", "sms", "payment_stripe"],
+    "depends": ["account_payment", "sale", "sms", "payment_stripe", "payment_paypal"],
     "external_dependencies": {"python": ["stripe", "gocardless_pro"]},
     "data": [
         "security/ir.model.access.csv",
@@ -36,6 +36,7 @@
         "views/collection_link_templates.xml",
         "views/sale_order_views.xml",
         "wizards/payment_link_wizard_views.xml",
+        "views/payment_transaction_views.xml",
         "wizards/collection_plan_adjust_views.xml",
         "wizards/collection_plan_reason_views.xml",
         "wizards/collection_reminder_preview_views.xml",

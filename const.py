@@ -137,6 +137,8 @@ GOCARDLESS_HANDLED_EVENTS = {
         "suspended_by_payer",
     ),
     "billing_requests": ("fulfilled", "cancelled", "failed"),
+    # The fees of the payments paid out (issue 10).
+    "payouts": ("paid",),
 }
 
 # The most events GoCardless sends in one webhook request.
@@ -211,3 +213,20 @@ STRIPE_CHECKOUT_LOCALES = (
     "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl", "pt", "ro", "ru",
     "sk", "sl", "sv", "th", "tr", "vi", "zh",
 )  # fmt: skip
+
+# Online payments and fees ------------------------------------------------------
+
+# The default commission account of online payment providers, by chart template
+# xml id (the company's id prefixes it): the French chart's 627800 "Autres frais
+# et commissions sur prestations de services" (627: Services bancaires et
+# assimilés). Without it, an expense account whose code starts like
+# COLLECTION_FEE_ACCOUNT_CODE, else one created with that code.
+COLLECTION_FEE_ACCOUNT_XMLIDS = ("pcg_6278",)
+COLLECTION_FEE_ACCOUNT_CODE = "627800"
+
+# Stripe: the balance transactions of charges, read for their exact fee.
+STRIPE_FEE_EXPAND = ["latest_charge.balance_transaction"]
+
+# GoCardless payout item types that are fees, by payment (their amount is
+# negative: a debit of the payout).
+GOCARDLESS_FEE_ITEM_TYPES = ("gocardless_fee", "app_fee")

@@ -19,6 +19,7 @@ def pre_init_hook(env):
     for column, column_type in (
         ("collection_reminder_level_id", "int4"),
         ("collection_reminder_date", "date"),
+        ("collection_paid_online", "bool"),
     ):
         if not sql.column_exists(env.cr, "account_move", column):
             sql.create_column(env.cr, "account_move", column, column_type)
@@ -32,6 +33,7 @@ def post_init_hook(env):
     env["res.company"].search([])._collection_ensure_offline_method_lines()
     env["res.company"].search([])._collection_ensure_wallet_setup()
     setup_provider(env, "gocardless")
+    _set_default_fee_accounts(env)
     if env.ref("base.module_account_payment_collection").demo:
         _load_demo_invoices(env)
 
@@ -317,3 +319,12 @@ def _load_demo_second_company(env, main_company, product, today):
     )
     _demo_invoice(env, partner, product, today, 40, 2).action_post()
     _demo_invoice(env, partner, product, today, 6).action_post()
+
+
+def _set_default_fee_accounts(env):
+    """Give every payment provider without one the default commission account
+    of its company (627800 in the French chart, else one the add-on creates).
+    Safe to call again (a migration of an existing database may call it)."""
+    env["payment.provider"].search(
+        [("collection_fee_account_id", "=", False)]
+    )._collection_set_default_fee_account()

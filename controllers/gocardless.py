@@ -250,6 +250,10 @@ class GoCardlessController(http.Controller):
             )._gocardless_process_mandate_event(
                 links.get("mandate"), event.get("action"), details, cache=cache
             )
+        if resource_type == "payouts":
+            return providers_sudo.with_company(
+                providers_sudo[:1].company_id
+            )._gocardless_collection_process_payout(links.get("payout"), cache=cache)
         if resource_type == "billing_requests":
             Registration = request.env["collection.registration"].sudo()
             for provider_sudo in providers_sudo:

@@ -29,3 +29,9 @@ from . import collection_registration
 from . import collection_provider_event
 from . import account_payment_register
 from . import collection_wallet
+from . import res_partner_online_payment
+from . import account_move_online_payment
+from . import res_company_fees
+from . import payment_provider_fees
+from . import payment_transaction_fees
+

@@ -24,6 +24,12 @@ class AccountPaymentMethodLine(models.Model):
         "with this method, after the standard instructions (e.g. opening hours "
         "of the office that takes cheques).",
     )
+    collection_allow_online_payment = fields.Boolean(
+        string="Allow online payment",
+        help="Customers paying with this method may also pay their invoices online "
+        "(Pay button in the invoice e-mail and PDF, through Stripe or PayPal); "
+        "customers of the other methods only get this method's instructions.",
+    )
 
     @api.model
     def _selection_offline_payment_type(self):

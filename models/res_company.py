@@ -255,3 +255,18 @@ class ResCompany(models.Model):
             ]
             created |= MethodLine.create(vals_list)
         created._collection_translate_default_names()
+
+    # Online payments and fees (issue 10).
+    collection_online_integration = fields.Selection(
+        selection=[
+            ("auto", "Automatically, when the provider confirms"),
+            ("manual", "After review, in the Online Payments screen"),
+        ],
+        string="Integrate Online Payments",
+        default="auto",
+        required=True,
+        help="Automatically: each online payment is booked (with its fee) as soon "
+        "as the provider confirms it.\nAfter review: confirmed online payments wait "
+        "in Invoicing > Customers > Online Payments until an accountant integrates "
+        "them.",
+    )

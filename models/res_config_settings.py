@@ -74,3 +74,6 @@ class ResConfigSettings(models.TransientModel):
     collection_retry_days = fields.Integer(
         related="company_id.collection_retry_days", readonly=False
     )
+    collection_online_integration = fields.Selection(
+        related="company_id.collection_online_integration", readonly=False
+    )

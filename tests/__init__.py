@@ -28,3 +28,6 @@ from . import test_wallet
 from . import test_wallet_portal
 from . import test_wallet_concurrency
 from . import test_pay_button
+from . import test_online_fees
+from . import test_online_fees_concurrency
+from . import test_online_fees_tour

@@ -30,6 +30,9 @@ Public API (kept small: the lead's tour imports it):
   - ``cancel_billing_request(br_id)``;
   - ``set_payment_status(payment_id, status)``, ``set_mandate_status(mandate_id,
     status)``;
+  - ``create_payout(payment_ids, fee_percent=1, fee_fixed=20, app_fee=0)``: a paid
+    payout of those payments, with its payout items (``payment_paid_out``,
+    ``gocardless_fee``, ``app_fee``) served by ``GET /payout_items``;
   - ``event(resource_type, action, links, cause=None, ...)``: one event as
     GoCardless sends it; ``webhook(events, secret)``: ``(body, headers)`` of a
     signed webhook request carrying them.
@@ -169,6 +172,8 @@ class FakeGoCardless:
             self.flows = {}
             self.mandates = {}
             self.payments = {}
+            self.payouts = {}
+            self.payout_items = {}
             self.creditors = {
                 CREDITOR_ID: {
                     "id": CREDITOR_ID,
@@ -270,6 +275,58 @@ class FakeGoCardless:
     def set_payment_status(self, payment_id, status):
         with self._lock:
             self.payments[payment_id]["status"] = status
+
+    def create_payout(self, payment_ids, fee_percent=1, fee_fixed=20, app_fee=0):
+        """Pay out ``payment_ids`` (``paid_out``) in one payout whose items are,
+        for each payment, ``payment_paid_out`` (its amount), ``gocardless_fee``
+        (``fee_percent`` % of it plus ``fee_fixed`` cents) and, when not 0,
+        ``app_fee`` (cents), as strings of cents with one decimal as the API
+        gives them; return the payout."""
+        with self._lock:
+            payout_id = self._new_id("PO")
+            items = []
+            total = 0
+            for payment_id in payment_ids:
+                payment = self.payments[payment_id]
+                payment["status"] = "paid_out"
+                payment["links"]["payout"] = payout_id
+                amount = payment["amount"]
+                fee = round(amount * fee_percent / 100) + fee_fixed
+                links = {"payment": payment_id, "mandate": payment["links"]["mandate"]}
+                items.append(
+                    {
+                        "type": "payment_paid_out",
+                        "amount": f"{amount}.0",
+                        "links": links,
+                    }
+                )
+                items.append(
+                    {
+                        "type": "gocardless_fee",
+                        "amount": f"-{fee}.0",
+                        "links": dict(links),
+                        "taxes": [],
+                    }
+                )
+                if app_fee:
+                    items.append(
+                        {"type": "app_fee", "amount": f"-{app_fee}.0", "links": links}
+                    )
+                total += amount - fee - app_fee
+            currency = (
+                self.payments[payment_ids[0]]["currency"] if payment_ids else "EUR"
+            )
+            self.payouts[payout_id] = {
+                "id": payout_id,
+                "amount": total,
+                "currency": currency,
+                "status": "paid",
+                "payout_type": "merchant",
+                "created_at": _now(),
+                "links": {"creditor": CREDITOR_ID},
+            }
+            self.payout_items[payout_id] = items
+            return self.payouts[payout_id]
 
     def set_mandate_status(self, mandate_id, status):
         with self._lock:
@@ -497,6 +554,8 @@ class FakeGoCardless:
             elif parts[3] == "fulfil":
                 billing_request["status"] = "fulfilled"
             return 200, {"billing_requests": billing_request}
+        if method == "GET" and resource == "payout_items":
+            return self._list_payout_items(call["query"])
         if method == "GET":
             store = {
                 "customers": self.customers,
@@ -504,6 +563,7 @@ class FakeGoCardless:
                 "mandates": self.mandates,
                 "payments": self.payments,
                 "creditors": self.creditors,
+                "payouts": self.payouts,
             }.get(resource)
             if store is None:
                 return self._not_found()
@@ -516,6 +576,28 @@ class FakeGoCardless:
                 return self._not_found()
             return 200, {resource: store[identity]}
         return self._not_found()
+
+    def _list_payout_items(self, query):
+        """A page of the items of a payout (``payout`` required; ``limit`` and
+        the ``after`` cursor as the API pages them)."""
+        payout_id = (query.get("payout") or [None])[0]
+        if payout_id not in self.payout_items:
+            return 422 if not payout_id else 404, self._error(
+                422 if not payout_id else 404,
+                "validation_failed" if not payout_id else "invalid_api_usage",
+                "Validation failed" if not payout_id else "Resource not found",
+                "validation_failed" if not payout_id else "resource_not_found",
+                "payout is required" if not payout_id else "Resource not found",
+            )
+        items = self.payout_items[payout_id]
+        limit = int((query.get("limit") or [50])[0])
+        start = int((query.get("after") or [0])[0])
+        page = items[start : start + limit]
+        after = str(start + limit) if start + limit < len(items) else None
+        return 200, {
+            "payout_items": page,
+            "meta": {"cursors": {"before": None, "after": after}, "limit": limit},
+        }
 
     def _create_customer(self, values):
         customer_id = self._new_id("CU")

@@ -5,7 +5,8 @@ It answers the calls the add-on makes through the ``stripe`` SDK and those Odoo'
 ``payment_stripe`` makes with ``requests``, form-encoded as both send them, and
 keeps what it creates in dicts (``customers``, ``sessions``, ``setup_intents``,
 ``payment_methods``, ``mandates``, ``payment_intents``, ``charges``,
-``disputes``, ``webhook_endpoints``), with Stripe's ids and statuses.
+``disputes``, ``balance_transactions``, ``webhook_endpoints``), with Stripe's ids
+and statuses.
 
 Public API (the rest is private):
 
@@ -25,6 +26,9 @@ Public API (the rest is private):
   after_processing=True)`` answers the next calls with a server error, or closes
   the connection without answering, after having processed them (the caller does
   not know that the object was created) or before.
+* Fees: ``set_fees(percent, fixed, balance_currency=None, exchange_rate=None)``
+  gives each charge that succeeds a balance transaction with Stripe's fee (none
+  by default: a fee of 0).
 * Later outcomes: ``succeed_payment_intent(pi_id)``, ``fail_payment_intent(pi_id,
   code)`` (a SEPA debit that was ``processing``), ``create_dispute(pi_id)``,
   ``detach_payment_method(pm_id)`` (its mandate becomes inactive).
@@ -62,6 +66,7 @@ _PREFIXES = (
     ("pi_", "payment_intents"),
     ("ch_", "charges"),
     ("dp_", "disputes"),
+    ("txn_", "balance_transactions"),
 )
 
 # What the fake says for the failures tests ask for (Stripe's messages).
@@ -165,6 +170,13 @@ class FakeStripe:
             self.payment_intents = {}
             self.charges = {}
             self.disputes = {}
+            self.balance_transactions = {}
+            # The fees of the charges (Stripe's pricing: a percentage and a fixed
+            # part, in minor units); none unless a test sets them.
+            self.fee_percent = 0
+            self.fee_fixed = 0
+            self.balance_currency = None
+            self.exchange_rate = None
             self.webhook_endpoints = {}
             self.requests = []
             self.page_views = []
@@ -186,16 +198,38 @@ class FakeStripe:
                 * count
             )
 
-    def fail_next(self, count=1, mode="500", after_processing=True, path=None):
-        """Answer the next ``count`` API calls (those to ``path`` only, if given)
-        with a 500 ``api_error`` (``mode="500"``) or by closing the connection
-        without an answer (``mode="drop"``); ``after_processing``: the call is
-        processed (objects created, its idempotency key stored) before failing."""
+    def fail_next(
+        self, count=1, mode="500", after_processing=True, path=None, method=None
+    ):
+        """Answer the next ``count`` API calls (those to ``path`` only, if given:
+        a path or a regular expression, and with ``method`` only, if given) with
+        a 500 ``api_error`` (``mode="500"``) or by closing the connection without
+        an answer (``mode="drop"``); ``after_processing``: the call is processed
+        (objects created, its idempotency key stored) before failing."""
         assert mode in ("500", "drop")
         with self._lock:
             self._failures.extend(
-                [{"mode": mode, "after": after_processing, "path": path}] * count
+                [
+                    {
+                        "mode": mode,
+                        "after": after_processing,
+                        "path": path,
+                        "method": method,
+                    }
+                ]
+                * count
             )
+
+    def set_fees(self, percent, fixed, balance_currency=None, exchange_rate=None):
+        """Charge fees on the next charges that succeed: ``percent`` of the
+        amount plus ``fixed`` minor units, in the ``balance_currency`` of the
+        account (the charge's by default; another one needs the
+        ``exchange_rate`` from the charge's currency to it)."""
+        with self._lock:
+            self.fee_percent = percent
+            self.fee_fixed = fixed
+            self.balance_currency = balance_currency
+            self.exchange_rate = exchange_rate
 
     def calls(self, method, path):
         """The requests received with that method and path (exact, or a regex)."""
@@ -438,12 +472,50 @@ class FakeStripe:
             )
             intent["latest_charge"] = charge["id"]
         charge["status"] = status
+        if status == "succeeded" and not charge.get("balance_transaction"):
+            charge["balance_transaction"] = self._balance_transaction(charge)["id"]
+        charge.setdefault("balance_transaction", None)
         intent["charges"] = {
             "object": "list",
             "data": [dict(charge)],
             "has_more": False,
         }
         return charge
+
+    def _balance_transaction(self, charge):
+        """The balance transaction of a charge that succeeded: its amount in
+        the account's balance currency, Stripe's fee (with its details) and the
+        net."""
+        currency = self.balance_currency or charge["currency"]
+        rate = self.exchange_rate if currency != charge["currency"] else None
+        amount = round(charge["amount"] * rate) if rate else charge["amount"]
+        fee = round(amount * self.fee_percent / 100) + self.fee_fixed if amount else 0
+        return self._new(
+            "txn_",
+            {
+                "object": "balance_transaction",
+                "amount": amount,
+                "currency": currency,
+                "exchange_rate": rate,
+                "fee": fee,
+                "fee_details": [
+                    {
+                        "amount": fee,
+                        "currency": currency,
+                        "type": "stripe_fee",
+                        "description": "Stripe processing fees",
+                        "application": None,
+                    }
+                ]
+                if fee
+                else [],
+                "net": amount - fee,
+                "reporting_category": "charge",
+                "source": charge["id"],
+                "status": "pending",
+                "type": "charge",
+            },
+        )
 
     # ------------------------------------------------------------------
     # Routes
@@ -462,6 +534,7 @@ class FakeStripe:
             ("POST", r"/v1/payment_methods/([^/]+)/detach", self._post_detach),
             ("GET", r"/v1/mandates/([^/]+)", self._get_object),
             ("GET", r"/v1/charges/([^/]+)", self._get_object),
+            ("GET", r"/v1/balance_transactions/([^/]+)", self._get_object),
             ("GET", r"/v1/disputes/([^/]+)", self._get_object),
             ("POST", r"/v1/payment_intents", self._post_payment_intent),
             ("GET", r"/v1/payment_intents/([^/]+)", self._get_object),
@@ -657,7 +730,10 @@ class FakeStripe:
             self.requests.append(FakeStripeRequest(method, path, params, headers))
             failure = None
             for index, candidate in enumerate(self._failures):
-                if candidate["path"] in (None, path):
+                if candidate["path"] in (None, path) or (
+                    re.fullmatch(candidate["path"], path)
+                    and candidate.get("method") in (None, method)
+                ):
                     failure = self._failures.pop(index)
                     break
             if failure and not failure["after"]:

@@ -132,14 +132,25 @@ fi
 
 # bench/bench_wallet.py: the wallet balance of a customer with 10,000 wallet
 # entries vs core's credit of the same customer, with the EXPLAIN plan of its
-# indexed query (a few minutes; rolled back). BENCH_WALLET=0 skips it;
+# indexed query (under a minute; rolled back). BENCH_WALLET=0 skips it;
 # BENCH_WALLET_DB (apc_bench) chooses its database. Sizes: see the script.
 if [ "${BENCH_WALLET:-1}" != 0 ]; then
-    say "Benchmarking the customer wallets (a few minutes; rolled back)"
+    say "Benchmarking the customer wallets (under a minute; rolled back)"
     "${ODOO_PYTHON}" "${REPO_DIR}/bench/bench_wallet.py" \
         --addons-path="$(odoo_addons_path)" -d "${BENCH_WALLET_DB:-${DB}}" \
         --http-port="${PORT}" --log-level=warn 2> >(tee -a "${LOG}" >&2) \
         || die "the wallet benchmark failed (log: ${LOG})"
+fi
+
+# bench/bench_integration.py: integrating online payments with their fees vs
+# Odoo's own post-processing (BENCH_INTEGRATION_SIZES, 250,1000; rolled back);
+# BENCH_INTEGRATION=0 skips it.
+if [ "${BENCH_INTEGRATION:-1}" != 0 ]; then
+    say "Benchmarking the integration of online payments (a few minutes; rolled back)"
+    "${ODOO_PYTHON}" "${REPO_DIR}/bench/bench_integration.py" \
+        --addons-path="$(odoo_addons_path)" -d "${DB}" \
+        --http-port="${PORT}" --log-level=warn 2> >(tee -a "${LOG}" >&2) \
+        || die "the online payments integration benchmark failed (log: ${LOG})"
 fi
 
 say "make bench took $((SECONDS / 60)) min $((SECONDS % 60)) s; table in ${BENCH_OUT:-bench/results/latest.md}"
