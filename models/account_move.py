@@ -1426,7 +1426,8 @@ class AccountMove(models.Model):
         pending transaction), the company has a published payment provider, and
         the customer does not pay with an offline method that is not online
         (cheque, transfer, cash, money order: they get their instructions
-        instead). In a constant number of queries.
+        instead, unless their method allows online payment). In a constant
+        number of queries.
 
         :return: the ``account.move`` offered to pay online
         """
@@ -1444,8 +1445,11 @@ class AccountMove(models.Model):
         return self.filtered(
             lambda move: move.company_id in companies_online
             and move._has_to_be_paid()
-            and move._collection_get_offline_method_line().offline_payment_type
-            not in REMINDER_OFFLINE_ONLY_TYPES
+            and (
+                move._collection_get_offline_method_line().offline_payment_type
+                not in REMINDER_OFFLINE_ONLY_TYPES
+                or move._collection_is_online_payment_allowed()
+            )
         )
 
     # ------------------------------------------------------------------

@@ -1,6 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import base64
 
+import qrcode
+import qrcode.image.svg
+
 from odoo import models
 from odoo.exceptions import UserError
 
@@ -47,12 +50,18 @@ class AccountMove(models.Model):
         )
 
     def _collection_get_pay_qr_code(self):
-        """The Pay button's link as a QR code (a PNG data URI) for the PDF."""
+        """The Pay button's link as a QR code, an SVG data URI for the PDF
+        (drawn by ``qrcode``, one of Odoo's requirements: no image library or
+        reportlab renderer needed)."""
         self.ensure_one()
-        png = self.env["ir.actions.report"].barcode(
-            "QR", self._collection_get_pay_url(), width=240, height=240, quiet=False
+        image = qrcode.make(
+            self._collection_get_pay_url(),
+            image_factory=qrcode.image.svg.SvgPathImage,
+            border=2,
         )
-        return "data:image/png;base64," + base64.b64encode(png).decode()
+        return (
+            "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
+        )
 
     def _notify_get_recipients_groups(self, message, model_description, msg_vals=None):
         """Override of `account`: the button of the invoice e-mail to the
