@@ -7,6 +7,14 @@ import qrcode.image.svg
 from odoo import models
 from odoo.exceptions import UserError
 
+
+def qr_code_data_uri(url):
+    """``url`` as a QR code, an SVG data URI for PDFs (drawn by ``qrcode``, one
+    of Odoo's requirements: no image library or reportlab renderer needed)."""
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, border=2)
+    return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
+
+
 # The recipients of an invoice e-mail whose button becomes Pay online: the
 # customer (portal access) and the addresses added by hand.
 PAY_BUTTON_GROUPS = ("portal_customer", "additional_intended_recipient", "customer")
@@ -50,9 +58,7 @@ class AccountMove(models.Model):
         )
 
     def _collection_get_pay_qr_code(self):
-        """The Pay button's link as a QR code, an SVG data URI for the PDF
-        (drawn by ``qrcode``, one of Odoo's requirements: no image library or
-        reportlab renderer needed)."""
+        """The Pay button's link as a QR code (an SVG data URI) for the PDF."""
         self.ensure_one()
         image = qrcode.make(
             self._collection_get_pay_url(),

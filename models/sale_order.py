@@ -2,6 +2,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .account_move_pay_button import qr_code_data_uri
+
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
@@ -156,6 +158,10 @@ class SaleOrder(models.Model):
             raise ValidationError(
                 env._("The amount to pay has changed: please reload the page.")
             )
+
+    def _collection_get_qr_code(self, url):
+        """``url`` as a QR code (an SVG data URI) for the quotation's PDF."""
+        return qr_code_data_uri(url)
 
     def _compute_collection_link_count(self):
         counts = dict(

@@ -150,3 +150,26 @@ class TestPayButtonPdf(PayButtonCommon):
             .decode()
         )
         self.assertNotIn("o_account_payment_collection_pay_online", html)
+
+
+@tagged("post_install", "-at_install")
+class TestPayButtonTour(PayButtonCommon, HttpCase):
+    """The customer pays an invoice from its e-mail's Pay online button, on a
+    phone."""
+
+    browser_size = "375x667"
+    touch_enabled = True
+
+    def test_customer_pays_from_the_email_button(self):
+        invoice = self._make_invoice(self.customer, 120.0)
+        mails = self._send(invoice)
+        url = invoice._collection_get_pay_url()
+        self.assertIn(url.replace("&", "&amp;"), mails[0].body_html)
+        self.start_tour(
+            url[url.index("/my/") :], "account_payment_collection_invoice_pay_button"
+        )
+        invoice.invalidate_recordset()
+        self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual))
+        self.assertEqual(
+            len(invoice.transaction_ids.filtered(lambda tx: tx.state == "done")), 1
+        )

@@ -698,3 +698,22 @@ class TestQuotationDeposit(PaymentLinkCommon):
         self.assertEqual(order.state, "sale")
         self.assertEqual(order.collection_deposit_amount, 100.0)
         self.assertEqual(tx.payment_id.amount, 100.0)
+
+    def test_quotation_pdf_offers_the_deposit_online(self):
+        order = self._quotation()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("sale.action_report_saleorder", order.ids)[0]
+            .decode()
+        )
+        self.assertIn("o_account_payment_collection_pay_online", html)
+        self.assertIn("$\xa0<span class=\"oe_currency_value\">100.00</span>", html)
+        self.assertIn(order.get_portal_url().replace("&", "&amp;"), html)
+        self.assertIn("data:image/svg+xml;base64,", html)
+        order.require_payment = False
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("sale.action_report_saleorder", order.ids)[0]
+            .decode()
+        )
+        self.assertNotIn("o_account_payment_collection_pay_online", html)
