@@ -153,4 +153,16 @@ if [ "${BENCH_INTEGRATION:-1}" != 0 ]; then
         || die "the online payments integration benchmark failed (log: ${LOG})"
 fi
 
+# bench/bench_pay_button.py: invoice PDF and e-mail with the Pay online button
+# vs without (BENCH_PAY_N invoices, 20; rolled back). BENCH_PAY=0 skips it.
+if [ "${BENCH_PAY:-1}" != 0 ]; then
+    say "Benchmarking the Pay online button (a few minutes; rolled back)"
+    "${ODOO_PYTHON}" "${REPO_DIR}/bench/bench_pay_button.py" \
+        --addons-path="$(odoo_addons_path)" -d "${DB}" \
+        --http-port="${PORT}" --log-level=warn \
+        --log-handler=odoo.addons.base.models.ir_actions_report:ERROR \
+        2> >(tee -a "${LOG}" >&2) \
+        || die "the Pay online button benchmark failed (log: ${LOG})"
+fi
+
 say "make bench took $((SECONDS / 60)) min $((SECONDS % 60)) s; table in ${BENCH_OUT:-bench/results/latest.md}"
