@@ -82,8 +82,9 @@ class Meter:
 
 
 def make_fixtures(env, count, tag):
-    """``count`` posted invoices of one customer each paid by a done online
-    transaction of Odoo's demo provider, not post-processed yet."""
+    """``count`` posted invoices (of customers with 10 invoices each) each
+    paid by a done online transaction of Odoo's demo provider, not
+    post-processed yet."""
     company = env.company
     provider = env.ref("payment.payment_provider_demo")
     if provider.state == "disabled":
@@ -93,8 +94,11 @@ def make_fixtures(env, count, tag):
             [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
         )
     provider._collection_set_default_fee_account()
-    partner = env["res.partner"].create(
-        {"name": f"Bench Online Payer {tag}", "email": "bench@example.com"}
+    partners = env["res.partner"].create(
+        [
+            {"name": f"Bench Online Payer {tag}-{index}", "email": "bench@example.com"}
+            for index in range(0, count, 10)
+        ]
     )
     product = env["product.product"].create(
         {"name": f"Bench service {tag}", "type": "service", "taxes_id": []}
@@ -103,7 +107,7 @@ def make_fixtures(env, count, tag):
         [
             {
                 "move_type": "out_invoice",
-                "partner_id": partner.id,
+                "partner_id": partners[index // 10].id,
                 "invoice_date": datetime.date.today(),
                 "invoice_line_ids": [
                     Command.create(
@@ -130,7 +134,7 @@ def make_fixtures(env, count, tag):
                 "reference": f"BENCH-{tag}-{invoice.id}",
                 "amount": invoice.amount_residual,
                 "currency_id": invoice.currency_id.id,
-                "partner_id": partner.id,
+                "partner_id": invoice.partner_id.id,
                 "operation": "online_redirect",
                 "invoice_ids": [Command.set(invoice.ids)],
             }
