@@ -34,4 +34,3 @@ from . import account_move_online_payment
 from . import res_company_fees
 from . import payment_provider_fees
 from . import payment_transaction_fees
-
