@@ -55,7 +55,7 @@ class PaymentTransaction(models.Model):
             return invoices.browse()
         return invoices
 
-    def _log_message_on_linked_documents(self, message):
+    def _log_message_on_linked_documents(self, message):  # pylint: disable=missing-return
         """Override of `payment`: a wallet top-up's messages go to its
         customer; a settlement's to its invoices, in one batch."""
         super()._log_message_on_linked_documents(message)

@@ -69,7 +69,7 @@ class TestLinkConcurrency(BaseCase):
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 link = env["collection.link"].browse(self.link_id)
-                link.amount  # noqa: B018 - start the snapshot first
+                _snapshot = link.amount  # start the snapshot first
                 if attempt == 0:
                     barrier.wait(timeout=10)
                 try:
