@@ -123,7 +123,7 @@ class TestPayButtonPdf(PayButtonCommon):
             .decode()
         )
         self.assertIn("o_account_payment_collection_pay_online", html)
-        self.assertIn("data:image/svg+xml;base64,", html)
+        self.assertIn("data:image/png;base64,", html)
         self.assertIn(url.replace("&", "&amp;"), html)
         pdf, _type = (
             self.env["ir.actions.report"]

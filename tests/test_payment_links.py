@@ -709,7 +709,7 @@ class TestQuotationDeposit(PaymentLinkCommon):
         self.assertIn("o_account_payment_collection_pay_online", html)
         self.assertIn('$\xa0<span class="oe_currency_value">100.00</span>', html)
         self.assertIn(order.get_portal_url().replace("&", "&amp;"), html)
-        self.assertIn("data:image/svg+xml;base64,", html)
+        self.assertIn("data:image/png;base64,", html)
         order.require_payment = False
         html = (
             self.env["ir.actions.report"]
