@@ -7,3 +7,4 @@ from . import stripe
 from . import link
 from . import wallet
 from . import sale_deposit
+from . import invoice_payment

@@ -1,11 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import io
+import json
 
 from freezegun import freeze_time
 from PyPDF2 import PdfReader
 
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import MailCase
 
@@ -82,6 +84,47 @@ class TestPayButton(PayButtonCommon, HttpCase):
         self.assertIn('id="portal_pay" data-payment="True"', page.text)
         self.assertIn("o_payment_form", page.text)
         self.assertIn('data-amount="120.0"', page.text)
+
+    def test_tampered_amounts_and_paid_invoices_are_refused(self):
+        invoice = self._make_invoice(self.customer, 120.0)
+        token = invoice._portal_ensure_token()
+        method = self.env.ref("payment_demo.payment_method_demo")
+
+        def pay(amount):
+            params = {
+                "access_token": token,
+                "amount": amount,
+                "provider_id": self.demo_provider.id,
+                "payment_method_id": method.id,
+                "token_id": None,
+                "flow": "direct",
+                "tokenization_requested": False,
+                "landing_route": invoice.get_portal_url(),
+            }
+            with mute_logger("odoo.http"):
+                response = self.url_open(
+                    f"/invoice/transaction/{invoice.id}",
+                    data=json.dumps(
+                        {"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}
+                    ),
+                    headers={"Content-Type": "application/json"},
+                )
+            return response.json()
+
+        for amount in (0.0, -5.0, 120.01, 1e300):
+            with self.subTest(amount=amount):
+                answer = pay(amount)
+                self.assertIn(
+                    "amount to pay has changed", answer["error"]["data"]["message"]
+                )
+        self.assertFalse(invoice.transaction_ids)
+        self.assertIn("result", pay(120.0))
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({})._create_payments()
+        answer = pay(120.0)
+        self.assertIn("nothing left to pay", answer["error"]["data"]["message"])
+        self.assertEqual(len(invoice.transaction_ids), 1)
 
     def test_invoice_email_without_pay_button_for_cheques(self):
         self.customer.with_company(
