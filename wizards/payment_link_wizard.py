@@ -74,6 +74,19 @@ class PaymentLinkWizard(models.TransientModel):
     # Defaults and computes
     # ------------------------------------------------------------------
 
+    @api.model
+    def default_get(self, fields_list):
+        """Override of `payment`: a deposit starts with the share of the
+        order's total its amount is."""
+        res = super().default_get(fields_list)
+        if res.get("res_model") == "sale.order" and res.get("res_id"):
+            total = self.env["sale.order"].browse(res["res_id"]).amount_total
+            if total and res.get("amount"):
+                res["collection_deposit_percent"] = round(
+                    res["amount"] / total * 100, 2
+                )
+        return res
+
     def _compute_company_id(self):  # pylint: disable=missing-return
         super()._compute_company_id()
         for wizard in self.filtered(lambda wizard: wizard.res_model == "res.partner"):
