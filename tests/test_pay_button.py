@@ -154,8 +154,15 @@ class TestPayButton(PayButtonCommon, HttpCase):
 @tagged("post_install", "-at_install")
 @freeze_time("2026-12-01 10:00:00")
 class TestPayButtonPdf(PayButtonCommon):
-    """The PDF, rendered by wkhtmltopdf, read back (no HTTP server: the
-    report's assets are not needed for its text and links)."""
+    """The PDF, rendered by wkhtmltopdf, read back. Its assets are not needed
+    for its text and links: wkhtmltopdf is pointed at a closed port, not at
+    the tests' HTTP server, which would wait for this test's transaction."""
+
+    def setUp(self):
+        super().setUp()
+        self.env["ir.config_parameter"].sudo().set_param(
+            "report.url", "http://127.0.0.1:1"
+        )
 
     def test_invoice_pdf_has_the_pay_link_and_qr_code(self):
         invoice = self._make_invoice(self.customer, 120.0)
