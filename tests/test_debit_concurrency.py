@@ -1,15 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2.errors
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import UserError
 from odoo.fields import Command
-from odoo.modules.registry import DummyRLock, Registry
+from odoo.modules.registry import Registry
 from odoo.tests.common import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
+
+from .concurrency import run_at_once
 
 
 @tagged("-standard", "apc_concurrency", "-at_install", "post_install")
@@ -99,14 +99,7 @@ class TestDebitConcurrency(BaseCase):
             return invoice.id
 
     def _in_two_threads(self, *workers):
-        saved_lock, Registry._lock = Registry._lock, DummyRLock()
-        try:
-            barrier = threading.Barrier(len(workers))
-            with ThreadPoolExecutor(max_workers=len(workers)) as executor:
-                futures = [executor.submit(worker, barrier) for worker in workers]
-                return sorted(future.result(timeout=60) for future in futures)
-        finally:
-            Registry._lock = saved_lock
+        return run_at_once(*workers)
 
     def _run(self, barrier, action):
         with self.registry.cursor() as cr:

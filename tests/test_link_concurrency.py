@@ -1,14 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2.errors
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import UserError
-from odoo.modules.registry import DummyRLock, Registry
+from odoo.modules.registry import Registry
 from odoo.tests.common import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
+
+from .concurrency import run_at_once
 
 
 @tagged("-standard", "apc_concurrency", "-at_install", "post_install")
@@ -100,14 +100,7 @@ class TestLinkConcurrency(BaseCase):
 
     @mute_logger("odoo.sql_db")
     def test_two_tabs_pay_once(self):
-        saved_lock, Registry._lock = Registry._lock, DummyRLock()
-        try:
-            barrier = threading.Barrier(2)
-            with ThreadPoolExecutor(max_workers=2) as executor:
-                futures = [executor.submit(self._pay, barrier) for _tab in range(2)]
-                outcomes = sorted(future.result(timeout=60) for future in futures)
-        finally:
-            Registry._lock = saved_lock
+        outcomes = run_at_once(self._pay, self._pay)
         self.assertEqual(outcomes, ["paid", "refused"])
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})

@@ -1,14 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2.errors
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.fields import Command
-from odoo.modules.registry import DummyRLock, Registry
+from odoo.modules.registry import Registry
 from odoo.tests.common import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
+
+from .concurrency import run_at_once
 
 
 @tagged("-standard", "apc_concurrency", "-at_install", "post_install")
@@ -95,14 +95,7 @@ class TestIntegrationConcurrency(BaseCase):
             return invoice.id, tx.id
 
     def _in_two_threads(self, *workers):
-        saved_lock, Registry._lock = Registry._lock, DummyRLock()
-        try:
-            barrier = threading.Barrier(len(workers))
-            with ThreadPoolExecutor(max_workers=len(workers)) as executor:
-                futures = [executor.submit(worker, barrier) for worker in workers]
-                return sorted(future.result(timeout=60) for future in futures)
-        finally:
-            Registry._lock = saved_lock
+        return run_at_once(*workers)
 
     @mute_logger("odoo.sql_db")
     def test_two_accountants_integrate_once(self):

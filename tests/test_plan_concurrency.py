@@ -1,6 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import psycopg2.errors
@@ -8,9 +6,11 @@ import psycopg2.errors
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import ValidationError
 from odoo.fields import Command
-from odoo.modules.registry import DummyRLock, Registry
+from odoo.modules.registry import Registry
 from odoo.tests.common import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
+
+from .concurrency import run_at_once
 
 
 @tagged("-standard", "apc_concurrency", "-at_install", "post_install")
@@ -93,18 +93,7 @@ class TestPlanConcurrency(BaseCase):
 
     @mute_logger("odoo.sql_db")
     def test_two_tabs_give_one_plan(self):
-        # The test runner holds the registry lock: let the threads reach the
-        # registry as Odoo's own test mode does, their cursors stay real.
-        saved_lock, Registry._lock = Registry._lock, DummyRLock()
-        try:
-            barrier = threading.Barrier(2)
-            with ThreadPoolExecutor(max_workers=2) as executor:
-                futures = [
-                    executor.submit(self._submit, barrier) for _index in range(2)
-                ]
-                outcomes = sorted(future.result(timeout=60) for future in futures)
-        finally:
-            Registry._lock = saved_lock
+        outcomes = run_at_once(self._submit, self._submit)
         self.assertEqual(outcomes.count("created"), 1, outcomes)
         if "retry" in outcomes:
             # The replayed request finds the invoice in a plan.
